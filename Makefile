@@ -1,0 +1,43 @@
+# StreamCluster: `make demo` runs the main job, `make test` runs every check.
+SHELL := /bin/bash
+export ONNXRUNTIME_NODE_INSTALL_CUDA := skip
+export npm_config_update_notifier := false
+export STREAMCLUSTER_CACHE ?= $(HOME)/.cache/streamcluster
+
+.PHONY: all deps setup build check test lint format typecheck demo clean
+
+all: build
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+deps: node_modules/.installed
+
+# Every script in scripts/setup/ runs in name order; each is idempotent and fast when its work
+# is already done (system packages, the local embedding model, native builds).
+setup: deps
+	@for script in scripts/setup/*.sh; do [ -e "$$script" ] || continue; bash "$$script" || exit 1; done
+
+build: setup
+	npx tsc -p tsconfig.build.json
+
+format: deps
+	npx prettier --write .
+
+lint: deps
+	npx eslint .
+
+typecheck: deps
+	npx tsc -p tsconfig.json --noEmit
+
+check: deps
+	npx prettier --check .
+	npx eslint .
+	npx tsc -p tsconfig.json --noEmit
+
+test: setup check
+	node scripts/run-tests.mjs
+
+clean:
+	rm -rf dist

@@ -1,0 +1,20 @@
+import { pino, type Logger, type LevelWithSilent } from 'pino';
+
+export type { Logger };
+
+/** Options for {@link createLogger}. */
+export interface LoggerOptions {
+  /** Minimum level written; default from LOG_LEVEL, else `info`. */
+  level?: LevelWithSilent;
+  /** Component name added to every line, such as `server` or `balancer`. */
+  name?: string;
+}
+
+/** Creates the process logger: JSON lines on stderr, so stdout stays free for command output. */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? (process.env.LOG_LEVEL as LevelWithSilent | undefined) ?? 'info';
+  return pino({ level, name: options.name }, pino.destination({ dest: 2, sync: false }));
+}
+
+/** A logger that drops everything, for tests and library callers who pass none. */
+export const silentLogger: Logger = pino({ level: 'silent' });
