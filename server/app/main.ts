@@ -116,6 +116,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     maxConnections: config.maxConnections,
     maxDocumentBytes: config.maxDocumentBytes,
     perMessageDeflate: config.perMessageDeflate,
+    highWaterMarkBytes: config.sendHighWaterMarkBytes,
+    hardLimitBytes: config.sendHardLimitBytes,
   });
   await server.listen(config.port, config.host);
 

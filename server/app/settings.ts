@@ -156,4 +156,18 @@ export const serverSettings = {
     default: 0,
     parse: integer(0),
   },
+  sendHighWaterMarkBytes: {
+    flag: 'send-high-water-mark-bytes',
+    env: 'STREAMCLUSTER_SEND_HIGH_WATER_MARK_BYTES',
+    help: 'Socket buffer size above which events to a client pause, in bytes.',
+    default: 1 << 20,
+    parse: integer(1024),
+  },
+  sendHardLimitBytes: {
+    flag: 'send-hard-limit-bytes',
+    env: 'STREAMCLUSTER_SEND_HARD_LIMIT_BYTES',
+    help: 'Unsent bytes for one client above which it is closed with 4008, in bytes.',
+    default: 16 << 20,
+    parse: integer(4096),
+  },
 } satisfies Settings;
