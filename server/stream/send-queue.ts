@@ -56,8 +56,9 @@ export class SendQueue {
       this.pending.length = 0;
       this.onSlowConsumer();
       this.ws.close(CloseCode.slowConsumer, 'send buffer limit exceeded; read faster');
-      // A reader that stopped reading never completes the closing handshake.
-      setTimeout(() => this.ws.terminate(), 1000).unref();
+      // A reader that stopped reading never completes the closing handshake; one that is only
+      // slow still gets the close frame, which waits behind the bytes already buffered.
+      setTimeout(() => this.ws.terminate(), 10_000).unref();
       return false;
     }
     void this.pump();
