@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
+import {
+  manualChunk,
+  NETWORKING_CHUNK,
+  PAGE_4_TEXT,
+  STRADDLING_CHUNK,
+} from '../../test/support/chunks.js';
 import { createHashedEmbedding } from '../../test/support/hashed-embedding.js';
 import { ValidationError } from '../core/errors.js';
 import { PAGE_SEPARATOR } from '../ingest/types.js';
@@ -13,48 +19,9 @@ import {
   type RetrievedChunk,
 } from './types.js';
 
-const page3 =
-  'The package manager keeps a cache of downloaded archives. ' +
-  'Run apt clean to delete the cached archives and free disk space.';
-const page4 =
-  'Security updates are published by the security team every day. ' +
-  'The unattended upgrades service installs security updates automatically.';
-
-const straddling: RetrievedChunk = chunk({
-  chunkId: 'manual:7',
-  text: page3 + PAGE_SEPARATOR + page4,
-  pageStart: 3,
-  pageEnd: 4,
-  charStart: 1000,
-  score: 0.62,
-});
-
-const networking: RetrievedChunk = chunk({
-  chunkId: 'manual:9',
-  text:
-    'Network interfaces are configured in the interfaces file. ' +
-    'A static address needs the address, netmask and gateway lines. ' +
-    'Restart the networking service after editing the interfaces file.',
-  pageStart: 6,
-  pageEnd: 6,
-  charStart: 2400,
-  score: 0.4,
-});
-
-function chunk(fields: Partial<RetrievedChunk> & { text: string }): RetrievedChunk {
-  const charStart = fields.charStart ?? 0;
-  return {
-    chunkId: 'manual:0',
-    documentId: 'manual',
-    documentName: 'Debian manual.pdf',
-    pageStart: 1,
-    pageEnd: 1,
-    charStart,
-    charEnd: charStart + fields.text.length,
-    score: 0.5,
-    ...fields,
-  };
-}
+const straddling = STRADDLING_CHUNK;
+const networking = NETWORKING_CHUNK;
+const chunk = manualChunk;
 
 async function collect(events: AsyncIterable<AnswerEvent>) {
   const tokens: string[] = [];
@@ -111,7 +78,7 @@ describe('ExtractiveGenerator', () => {
     );
 
     const [citation] = answer.citations;
-    assert.equal(citation!.quote, page4.split('. ')[1]);
+    assert.equal(citation!.quote, PAGE_4_TEXT.split('. ')[1]);
     assert.equal(citation!.pageStart, 4);
     assert.equal(citation!.pageEnd, 4);
   });

@@ -22,10 +22,10 @@ export interface PageBoundary {
 
 /**
  * Locates pages from the PAGE_SEPARATOR occurrences inside the chunk's text: a character is on
- * `pageStart` plus the number of separators before it. This needs no data beyond the chunk, but
- * trusts that page texts contain no PAGE_SEPARATOR themselves. When the count of separators
- * differs from the pages the chunk spans, the text was changed or a page contains one, and the
- * whole chunk span is returned.
+ * `pageStart` plus the number of separators before it, ignoring separators at the text's
+ * edges. This needs no data beyond the chunk, but trusts that page texts contain no
+ * PAGE_SEPARATOR themselves. When the count of separators differs from the pages the chunk
+ * spans, the text was changed or a page contains one, and the whole chunk span is returned.
  */
 export const locatePagesBySeparator: PageLocator = (chunk, start, end) => {
   const whole = { pageStart: chunk.pageStart, pageEnd: chunk.pageEnd };
@@ -39,9 +39,14 @@ export const locatePagesBySeparator: PageLocator = (chunk, start, end) => {
   return { pageStart: pageAt(start), pageEnd: pageAt(Math.max(start, end - 1)) };
 };
 
+/** Finds the separators between the chunk's first and last visible characters. */
 function findSeparators(text: string): number[] {
+  // A separator at the chunk's edge divides none of its text, so it decides no page.
+  const contentStart = text.length - text.trimStart().length;
+  const contentEnd = text.trimEnd().length;
   const found: number[] = [];
-  for (let at = text.indexOf(PAGE_SEPARATOR); at !== -1;) {
+  let at = text.indexOf(PAGE_SEPARATOR, contentStart);
+  while (at !== -1 && at + PAGE_SEPARATOR.length <= contentEnd) {
     found.push(at);
     at = text.indexOf(PAGE_SEPARATOR, at + PAGE_SEPARATOR.length);
   }
