@@ -6,6 +6,7 @@ import { abortable } from './abort.js';
 import { GeneratorFailedError } from './errors.js';
 import { collectCandidates } from './candidates.js';
 import { checkNumber } from './check-options.js';
+import { cacheEmbeddings } from './embedding-cache.js';
 import { locatePagesBySeparator, type PageLocator } from './pages.js';
 import { citePassage, joinAdjacent, type Passage } from './passages.js';
 import { scoreCandidates, selectSentences, type SelectionOptions } from './selection.js';
@@ -42,6 +43,8 @@ export interface ExtractiveGeneratorOptions {
   minSentenceWords?: number;
   /** Longer sentences are cut at a word boundary; default 600 characters. */
   maxSentenceChars?: number;
+  /** Sentence vectors kept for chunks that come back for later questions; default 4,096. */
+  cacheSize?: number;
   /** How follow-up questions borrow words from the history; see resolveRetrievalQuery. */
   followUp?: FollowUpOptions;
   logger?: Logger;
@@ -57,9 +60,14 @@ export const EXTRACTIVE_DEFAULTS: Readonly<ExtractiveSettings> = {
   maxRedundancy: 0.9,
   minSentenceWords: 4,
   maxSentenceChars: 600,
+  cacheSize: 4096,
 };
 
-type ExtractiveSettings = SelectionOptions & { minSentenceWords: number; maxSentenceChars: number };
+type ExtractiveSettings = SelectionOptions & {
+  minSentenceWords: number;
+  maxSentenceChars: number;
+  cacheSize: number;
+};
 
 /**
  * Answers with sentences copied from the retrieved chunks: those most similar to the question
@@ -78,7 +86,8 @@ export class ExtractiveGenerator implements AnswerGenerator {
 
   constructor(options: ExtractiveGeneratorOptions) {
     const settings = resolveSettings(options);
-    this.#embed = options.embed;
+    this.#embed =
+      settings.cacheSize > 0 ? cacheEmbeddings(options.embed, settings.cacheSize) : options.embed;
     this.#locatePages = options.locatePages ?? locatePagesBySeparator;
     this.#selection = settings;
     this.#minSentenceWords = settings.minSentenceWords;
@@ -157,6 +166,7 @@ function resolveSettings(options: ExtractiveGeneratorOptions): ExtractiveSetting
     maxRedundancy: options.maxRedundancy ?? defaults.maxRedundancy,
     minSentenceWords: options.minSentenceWords ?? defaults.minSentenceWords,
     maxSentenceChars: options.maxSentenceChars ?? defaults.maxSentenceChars,
+    cacheSize: options.cacheSize ?? defaults.cacheSize,
   };
   validate(settings);
   return settings;
@@ -171,5 +181,6 @@ function validate(settings: ExtractiveSettings): void {
   checkNumber(problems, 'maxRedundancy', settings.maxRedundancy, { min: 0, max: 1 });
   checkNumber(problems, 'minSentenceWords', settings.minSentenceWords, { min: 1, integer: true });
   checkNumber(problems, 'maxSentenceChars', settings.maxSentenceChars, { min: 20, integer: true });
+  checkNumber(problems, 'cacheSize', settings.cacheSize, { min: 0, integer: true });
   if (problems.length > 0) throw new ValidationError(problems);
 }

@@ -1,5 +1,5 @@
 import type { CandidateSentence } from './candidates.js';
-import { contentTerms, coverage } from './terms.js';
+import { contentTerms, coverage, dice } from './terms.js';
 import type { RetrievedChunk } from './types.js';
 
 /** How sentences are scored and picked; see ExtractiveGeneratorOptions for each default. */
@@ -14,6 +14,7 @@ export interface SelectionOptions {
 /** A candidate sentence with its embedding and scores. */
 export interface ScoredSentence extends CandidateSentence {
   vector: Float32Array;
+  terms: Set<string>;
   /** Cosine similarity of the sentence and question embeddings. */
   similarity: number;
   /** `similarity`, plus small shares of lexical overlap and chunk score that break near-ties. */
@@ -32,18 +33,23 @@ export function scoreCandidates(
   return candidates.map((candidate, i) => {
     const vector = vectors[i]!;
     const similarity = cosine(question.vector, vector);
-    const overlap = coverage(questionTerms, new Set(contentTerms(candidate.text)));
+    const terms = new Set(contentTerms(candidate.text));
+    const overlap = coverage(questionTerms, terms);
     const chunkScore = chunks[candidate.chunkIndex]!.score;
     const relevance =
       similarity + options.lexicalWeight * overlap + options.chunkScoreWeight * chunkScore;
-    return { ...candidate, vector, similarity, relevance };
+    return { ...candidate, vector, terms, similarity, relevance };
   });
 }
 
+// Sentences sharing this share of their content words say the same thing, whatever the model.
+const MAX_TERM_OVERLAP = 0.8;
+
 /**
  * Picks up to `maxSentences` sentences by relevance, skipping those below `minSimilarity` and
- * those whose embedding is within `maxRedundancy` cosine of a sentence already picked. Returns
- * them in reading order: chunks by their best sentence, sentences in text order within a chunk.
+ * near-duplicates of a sentence already picked: within `maxRedundancy` cosine, or sharing 80%
+ * of their content words (Dice). Returns them in reading order: chunks by their best sentence,
+ * sentences in text order within a chunk.
  */
 export function selectSentences(
   scored: readonly ScoredSentence[],
@@ -55,12 +61,14 @@ export function selectSentences(
   for (const sentence of byRelevance) {
     if (picked.length === options.maxSentences) break;
     if (sentence.similarity < options.minSimilarity) continue;
-    if (picked.some((other) => cosine(other.vector, sentence.vector) > options.maxRedundancy)) {
-      continue;
-    }
+    if (picked.some((other) => isNearDuplicate(other, sentence, options.maxRedundancy))) continue;
     picked.push(sentence);
   }
   return orderForReading(picked);
+}
+
+function isNearDuplicate(a: ScoredSentence, b: ScoredSentence, maxRedundancy: number): boolean {
+  return cosine(a.vector, b.vector) > maxRedundancy || dice(a.terms, b.terms) >= MAX_TERM_OVERLAP;
 }
 
 function orderForReading(picked: ScoredSentence[]): ScoredSentence[] {
