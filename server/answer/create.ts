@@ -39,12 +39,14 @@ export function createAnswerGenerator(
   const problems: string[] = [];
   if (config.openaiBaseUrl === '') {
     problems.push(
-      '--openai-base-url (STREAMCLUSTER_OPENAI_BASE_URL) must be set for --answer-generator openai, got nothing',
+      '--openai-base-url (STREAMCLUSTER_OPENAI_BASE_URL) must be set ' +
+        'for --answer-generator openai, got nothing',
     );
   }
   if (config.openaiModel === '') {
     problems.push(
-      '--openai-model (STREAMCLUSTER_OPENAI_MODEL) must be set for --answer-generator openai, got nothing',
+      '--openai-model (STREAMCLUSTER_OPENAI_MODEL) must be set ' +
+        'for --answer-generator openai, got nothing',
     );
   }
   if (problems.length > 0) throw new ValidationError(problems);

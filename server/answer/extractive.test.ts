@@ -129,8 +129,11 @@ describe('ExtractiveGenerator', () => {
     for (const citation of answer.citations) {
       const marker = answer.text.indexOf(`[${citation.index}]`);
       assert.ok(marker > 0, `marker [${citation.index}] in the answer`);
-      const shown = citation.quote.replace(/\s+/g, ' ');
-      assert.ok(answer.text.lastIndexOf(shown, marker) !== -1, 'quote shown before its marker');
+      const shownQuote = citation.quote.replace(/\s+/g, ' ');
+      assert.ok(
+        answer.text.lastIndexOf(shownQuote, marker) !== -1,
+        'quote shown before its marker',
+      );
     }
   });
 

@@ -14,10 +14,8 @@ export async function describeHttpFailure(
 ): Promise<GeneratorFailedError> {
   const reason = redact(messageOf(await readStart(response)) || response.statusText);
   const status = response.status;
-  return new GeneratorFailedError(
-    `${context.endpoint} rejected the request with HTTP ${status}: ${reason}; ${nextStep(status, context)}`,
-    { status },
-  );
+  const message = `${context.endpoint} rejected the request with HTTP ${status}: ${reason}`;
+  return new GeneratorFailedError(`${message}; ${nextStep(status, context)}`, { status });
 }
 
 function nextStep(

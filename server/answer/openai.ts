@@ -34,7 +34,7 @@ export interface OpenAiGeneratorOptions {
   connectTimeoutMs?: number;
   /** Wait from sending the request to the first answer token; default 60,000 ms. */
   firstTokenTimeoutMs?: number;
-  /** Longest gap between received bytes once the answer streams; default 30,000 ms. */
+  /** Maximum gap between received bytes once the answer streams; default 30,000 ms. */
   idleTimeoutMs?: number;
   /** `max_tokens` of the request; default 512. */
   maxTokens?: number;
@@ -42,7 +42,7 @@ export interface OpenAiGeneratorOptions {
   temperature?: number;
   /** Most recent conversation turns put into the prompt; default 6. */
   maxHistoryTurns?: number;
-  /** Longest stream event accepted; default 1,048,576 characters. */
+  /** Maximum length of one stream event; default 1,048,576 characters. */
   maxEventChars?: number;
   /** Finds the pages of a quoted sentence inside a chunk; default locatePagesBySeparator. */
   locatePages?: PageLocator;
@@ -65,8 +65,8 @@ type OpenAiSettings = Required<
   >
 >;
 
-// NOTE: fetch's own dispatcher gives up after 300 s without headers or body bytes (undici's
-// headersTimeout and bodyTimeout), whatever longer timeouts are set here.
+// NOTE: Node's fetch gives up after 300 s without headers or body bytes (undici's headersTimeout
+// and bodyTimeout default to 300,000 ms), whatever longer timeouts are set here.
 export const OPENAI_DEFAULTS: Readonly<OpenAiSettings> = {
   apiKeyEnv: 'OPENAI_API_KEY',
   connectTimeoutMs: 30_000,
@@ -80,8 +80,8 @@ export const OPENAI_DEFAULTS: Readonly<OpenAiSettings> = {
 
 /**
  * Answers through an OpenAI-compatible chat completions endpoint (OpenAI, vLLM, Ollama,
- * llama.cpp) with streaming. The model sees the numbered chunks and cites them as `[n]`; the
- * citations list the chunks the answer actually cites.
+ * llama.cpp) with streaming. The model receives the numbered chunks and cites them as `[n]`,
+ * and the citations list the chunks the answer actually cites.
  */
 export class OpenAiGenerator implements AnswerGenerator {
   readonly name = 'openai';
@@ -205,7 +205,7 @@ export class OpenAiGenerator implements AnswerGenerator {
       if (delta.finishReason !== undefined) finished = true;
       if (delta.content !== '') yield delta.content;
     }
-    // Some servers close right after the last chunk; its finish_reason shows nothing is lost.
+    // A chunk with finish_reason ends the answer, so a stream closed after it lost nothing.
     if (!finished) {
       throw new GeneratorFailedError(
         `${this.#endpoint} closed the answer stream before [DONE]; retry the question`,

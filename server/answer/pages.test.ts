@@ -18,7 +18,7 @@ const pages: ParsedPage[] = [
 ];
 const documentText = pages.map((page) => page.text).join(PAGE_SEPARATOR);
 
-/** The chunk of `documentText` from `from` (inclusive) to `to` (exclusive). */
+/** Returns the chunk of `documentText` from `from` (inclusive) to `to` (exclusive). */
 function chunkOf(from: string, to: string | undefined, pageStart: number, pageEnd: number) {
   const charStart = documentText.indexOf(from);
   const charEnd = to === undefined ? documentText.length : documentText.indexOf(to);

@@ -9,11 +9,11 @@ export interface PageSpan {
 
 /**
  * Finds the pages that characters [start, end) of a chunk's text come from. The result lies
- * within the chunk's own page span, and is that whole span when the pages cannot be told apart.
+ * within the chunk's own page span, and is that whole span when the pages cannot be distinguished.
  */
 export type PageLocator = (chunk: RetrievedChunk, start: number, end: number) => PageSpan;
 
-/** Where a page begins in its document's text. */
+/** The start of a page in its document's text. */
 export interface PageBoundary {
   pageNumber: number;
   /** Offset in UTF-16 code units of the page's first character in the document's text. */

@@ -2,7 +2,7 @@ import type { CandidateSentence } from './candidates.js';
 import { contentTerms, coverage, dice } from './terms.js';
 import type { RetrievedChunk } from './types.js';
 
-/** How sentences are scored and picked; see ExtractiveGeneratorOptions for each default. */
+/** Scoring and selection settings, documented with their defaults in ExtractiveGeneratorOptions. */
 export interface SelectionOptions {
   maxSentences: number;
   minSimilarity: number;

@@ -18,7 +18,9 @@ export const answerSettings = {
   answerGenerator: {
     flag: 'answer-generator',
     env: 'STREAMCLUSTER_ANSWER_GENERATOR',
-    help: 'How answers are written: extractive (sentences of the documents, offline) or openai (a chat completions endpoint).',
+    help:
+      'Answer generator: extractive (sentences of the documents, offline) ' +
+      'or openai (a chat completions endpoint).',
     default: 'extractive' as AnswerGeneratorKind,
     parse: oneOf<AnswerGeneratorKind>('extractive', 'openai'),
   },
@@ -32,28 +34,34 @@ export const answerSettings = {
   answerMinSimilarity: {
     flag: 'answer-min-similarity',
     env: 'STREAMCLUSTER_ANSWER_MIN_SIMILARITY',
-    help: 'Minimum cosine similarity of a sentence to the question for an extractive answer to use it.',
+    help:
+      'Minimum cosine similarity of a sentence to the question ' +
+      'for an extractive answer to use it.',
     default: EXTRACTIVE_DEFAULTS.minSimilarity,
     parse: number(-1, 1),
   },
   openaiBaseUrl: {
     flag: 'openai-base-url',
     env: 'STREAMCLUSTER_OPENAI_BASE_URL',
-    help: 'API root of the chat completions endpoint, such as http://127.0.0.1:8000/v1; required for --answer-generator openai.',
+    help:
+      'API root of the chat completions endpoint, such as http://127.0.0.1:8000/v1. ' +
+      'Required for --answer-generator openai.',
     default: '',
     parse: text,
   },
   openaiModel: {
     flag: 'openai-model',
     env: 'STREAMCLUSTER_OPENAI_MODEL',
-    help: 'Model name sent to the chat completions endpoint; required for --answer-generator openai.',
+    help: 'Model name sent to the chat completions endpoint. Required for openai answers.',
     default: '',
     parse: text,
   },
   openaiApiKeyEnv: {
     flag: 'openai-api-key-env',
     env: 'STREAMCLUSTER_OPENAI_API_KEY_ENV',
-    help: 'Name of the environment variable holding the API key; when that variable is unset, no key is sent.',
+    help:
+      'Name of the environment variable that contains the API key. ' +
+      'When that variable is unset, no key is sent.',
     default: OPENAI_DEFAULTS.apiKeyEnv,
     parse: environmentVariableName,
   },
@@ -74,7 +82,7 @@ export const answerSettings = {
   openaiIdleTimeoutMs: {
     flag: 'openai-idle-timeout-ms',
     env: 'STREAMCLUSTER_OPENAI_IDLE_TIMEOUT_MS',
-    help: 'Longest gap in milliseconds between received bytes once an answer streams.',
+    help: 'Maximum gap in milliseconds between received bytes once an answer streams.',
     default: OPENAI_DEFAULTS.idleTimeoutMs,
     parse: integer(1),
   },
@@ -88,7 +96,7 @@ export const answerSettings = {
   historyMaxTurns: {
     flag: 'history-max-turns',
     env: 'STREAMCLUSTER_HISTORY_MAX_TURNS',
-    help: 'Turns of a conversation kept for follow-up questions (a question and its answer are two).',
+    help: 'Turns kept per conversation for follow-ups (a question and its answer are two).',
     default: MEMORY_STORE_DEFAULTS.maxTurns as number,
     parse: integer(1, 1000),
   },

@@ -53,7 +53,10 @@ export class StreamTimer {
     if (this.#phase === 'idle') this.#timer?.refresh();
   }
 
-  /** Stops the current wait, as while the consumer holds a token, which is not the endpoint's time. */
+  /**
+   * Stops the current wait. The generator calls it while the consumer processes a token, since
+   * that time is not the endpoint's.
+   */
   pause(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;

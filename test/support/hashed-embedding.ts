@@ -1,7 +1,7 @@
 import { contentTerms } from '../../server/answer/terms.js';
 
 /**
- * A deterministic bag-of-words embedding for tests that need an embedder without model
+ * Creates a deterministic bag-of-words embedding for tests that need an embedder without model
  * weights: each content term is hashed (FNV-1a) into one of `dimension` buckets, and the counts
  * are L2-normalised. Texts sharing terms are similar; texts sharing none have similarity 0.
  */
