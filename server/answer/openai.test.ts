@@ -65,7 +65,7 @@ async function collectFailure(events: AsyncIterable<AnswerEvent>) {
   assert.fail('expected the answer stream to fail');
 }
 
-describe('OpenAiGenerator', () => {
+describe('OpenAiGenerator', { timeout: 60_000 }, () => {
   it('streams tokens and cites what the answer cites', async () => {
     const answer = [
       'Run apt clean',
@@ -270,10 +270,10 @@ describe('OpenAiGenerator', () => {
     handle = (_request, response) => streamTokens(response, ['Run', ' apt', ' clean [1].']);
 
     const tokens: string[] = [];
-    for await (const event of generator({ idleTimeoutMs: 100 }).generate(question)) {
+    for await (const event of generator({ idleTimeoutMs: 200 }).generate(question)) {
       if (event.type !== 'token') continue;
       tokens.push(event.text);
-      await sleep(250);
+      await sleep(500);
     }
 
     assert.equal(tokens.join(''), 'Run apt clean [1].');

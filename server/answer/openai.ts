@@ -122,6 +122,7 @@ export class OpenAiGenerator implements AnswerGenerator {
     }
 
     const answer = yield* this.#streamAnswer(request);
+    request.signal?.throwIfAborted();
     const citations = citeMarkers(answer, request.chunks, this.#locatePages);
     yield { type: 'citations', citations };
   }
