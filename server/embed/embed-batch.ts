@@ -1,19 +1,59 @@
-import type { PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
+import { Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 
 /** Model inputs for one batch, padded to its longest text. */
 export type EncodedBatch = Record<string, Tensor>;
 
-/** Tokenizes `texts` with special tokens, truncated to `maxTokens` and padded to the longest. */
+/** Token ids and masks of one text, as the tokenizer returns them without tensors. */
+type Encoding = Record<string, number[]>;
+
+/**
+ * Tokenizes `texts` with special tokens, truncated to `maxTokens` and padded on the right to
+ * the longest. Truncation keeps the closing special token ([SEP] for BERT), as Hugging Face's
+ * Python tokenizers do: transformers.js 4.3 cuts it off with the text, which changes the
+ * embedding of every long input.
+ */
 export function tokenizeBatch(
   tokenizer: PreTrainedTokenizer,
   texts: string[],
   maxTokens: number,
 ): EncodedBatch {
-  return tokenizer(texts, {
-    padding: true,
-    truncation: true,
-    max_length: maxTokens,
-  }) as EncodedBatch;
+  const closingIds = tokenizer.encode('', { add_special_tokens: true });
+  const closingId = closingIds.length > 0 ? closingIds[closingIds.length - 1] : undefined;
+  const encodings = texts.map((text) => {
+    const encoding = tokenizer(text, { return_tensor: false }) as unknown as Encoding;
+    return truncate(encoding, maxTokens, closingId);
+  });
+  return padToTensors(encodings, tokenizer.pad_token_id as number);
+}
+
+function truncate(encoding: Encoding, maxTokens: number, closingId: number | undefined): Encoding {
+  const ids = encoding.input_ids ?? [];
+  if (ids.length <= maxTokens) return encoding;
+  const keepClosing = closingId !== undefined && ids[ids.length - 1] === closingId;
+  const truncated: Encoding = {};
+  for (const [key, values] of Object.entries(encoding)) {
+    truncated[key] = keepClosing
+      ? [...values.slice(0, maxTokens - 1), values[values.length - 1]!]
+      : values.slice(0, maxTokens);
+  }
+  return truncated;
+}
+
+function padToTensors(encodings: Encoding[], padTokenId: number): EncodedBatch {
+  const length = Math.max(...encodings.map((encoding) => encoding.input_ids?.length ?? 0));
+  const batch: EncodedBatch = {};
+  for (const key of Object.keys(encodings[0] ?? {})) {
+    const data = new BigInt64Array(encodings.length * length);
+    const padValue = BigInt(key === 'input_ids' ? padTokenId : 0);
+    encodings.forEach((encoding, row) => {
+      const values = encoding[key] ?? [];
+      for (let column = 0; column < length; column++) {
+        data[row * length + column] = column < values.length ? BigInt(values[column]!) : padValue;
+      }
+    });
+    batch[key] = new Tensor('int64', data, [encodings.length, length]);
+  }
+  return batch;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -150,16 +151,18 @@ class TransformersEmbedder implements Embedder {
   async embed(texts: string[], options: { signal?: AbortSignal } = {}): Promise<Float32Array[]> {
     if (this.closed) throw new EmbedderClosedError('embedder');
     options.signal?.throwIfAborted();
+    if (texts.length === 0) return [];
 
     const order = texts
       .map((_, index) => index)
       .sort((a, b) => texts[b]!.length - texts[a]!.length);
     const vectors = new Array<Float32Array>(texts.length);
+    const { signal, dispose } = batchSignal(options.signal);
     const requests: Promise<void>[] = [];
     for (let start = 0; start < order.length; start += this.parts.batchSize) {
       const indices = order.slice(start, start + this.parts.batchSize);
       const batch = indices.map((index) => texts[index]!);
-      const request = this.parts.pool.run(batch, options).then((result) => {
+      const request = this.parts.pool.run(batch, { signal }).then((result) => {
         this.checkDimension(result);
         indices.forEach((index, row) => {
           vectors[index] = result.vectors.subarray(
@@ -170,7 +173,11 @@ class TransformersEmbedder implements Embedder {
       });
       requests.push(request);
     }
-    await Promise.all(requests);
+    try {
+      await Promise.all(requests);
+    } finally {
+      dispose();
+    }
     return vectors;
   }
 
@@ -205,4 +212,23 @@ class TransformersEmbedder implements Embedder {
       );
     }
   }
+}
+
+/**
+ * Returns a signal that follows `signal` and may carry one abort listener per batch, so a large
+ * embed call does not trip Node's listener-leak warning on the caller's signal.
+ */
+function batchSignal(signal: AbortSignal | undefined): {
+  signal?: AbortSignal;
+  dispose(): void;
+} {
+  if (signal === undefined) return { dispose: () => {} };
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  const forward = () => controller.abort(signal.reason);
+  signal.addEventListener('abort', forward, { once: true });
+  return {
+    signal: controller.signal,
+    dispose: () => signal.removeEventListener('abort', forward),
+  };
 }

@@ -120,7 +120,7 @@ describe('WorkerPool start and close', () => {
 
   test('close rejects running and later requests', async () => {
     const { pool } = await startPool({}, 1);
-    const running = assert.rejects(pool.run({ text: 'slow', delayMs: 5_000 }), {
+    const running = assert.rejects(pool.run({ text: 'slow', delayMs: 300 }), {
       code: 'EMBEDDER_CLOSED',
     });
     const queued = assert.rejects(pool.run({ text: 'queued' }), { code: 'EMBEDDER_CLOSED' });

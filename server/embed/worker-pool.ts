@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 
 import type { Logger } from '../core/logger.js';
@@ -22,6 +23,8 @@ export interface WorkerPoolOptions {
   startOneFirst?: boolean;
   /** Replacement workers that may fail to start in a row before the pool gives up; default 3. */
   maxRestartFailures?: number;
+  /** Time `close()` waits for running requests before terminating their workers; default 30 s. */
+  closeTimeoutMs?: number;
 }
 
 interface Task<Request, Result> {
@@ -41,6 +44,7 @@ interface Slot<Request, Result> {
   ready: boolean;
   task?: Task<Request, Result>;
   uncaught?: Error;
+  exited: Promise<void>;
 }
 
 /**
@@ -117,10 +121,29 @@ export class WorkerPool<Info, Request, Result> {
     this.closed = true;
     const error = new EmbedderClosedError(`${this.options.name} pool`);
     for (const task of this.queue.splice(0)) this.settle(task, () => task.reject(error));
-    for (const slot of this.slots)
+    const slots = [...this.slots];
+    for (const slot of slots) {
       if (slot.task) this.settle(slot.task, () => slot.task?.reject(error));
-    await Promise.all([...this.slots].map((slot) => slot.worker.terminate()));
-    this.slots.clear();
+      else if (slot.ready) void slot.worker.terminate();
+    }
+    await this.waitForExit(slots);
+  }
+
+  /**
+   * Waits for busy and starting workers to finish before they are terminated: terminating a
+   * thread inside an onnxruntime-node (1.30) call aborts the whole process. A worker still
+   * busy after `closeTimeoutMs` is terminated anyway.
+   */
+  private async waitForExit(slots: Slot<Request, Result>[]): Promise<void> {
+    const timeoutMs = this.options.closeTimeoutMs ?? 30_000;
+    const timer = sleep(timeoutMs, 'timeout', { ref: false });
+    const outcome = await Promise.race([Promise.all(slots.map((slot) => slot.exited)), timer]);
+    if (outcome !== 'timeout') return;
+    this.logger.warn(
+      { pool: this.options.name, timeoutMs, workers: this.slots.size },
+      'workers still busy when the close timeout expired; terminating them',
+    );
+    await Promise.all(slots.map((slot) => slot.worker.terminate()));
   }
 
   private watchAbort(task: Task<Request, Result>, signal: AbortSignal): void {
@@ -152,6 +175,10 @@ export class WorkerPool<Info, Request, Result> {
 
   private release(slot: Slot<Request, Result>): void {
     slot.task = undefined;
+    if (this.closed) {
+      void slot.worker.terminate();
+      return;
+    }
     this.idle.push(slot);
     this.dispatch();
   }
@@ -159,7 +186,8 @@ export class WorkerPool<Info, Request, Result> {
   /** Starts one worker; resolves with its ready info, rejects if it fails or exits first. */
   private spawn(): Promise<Info> {
     const worker = createWorker(this.options.workerUrl, this.options.workerData);
-    const slot: Slot<Request, Result> = { worker, threadId: worker.threadId, ready: false };
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    const slot: Slot<Request, Result> = { worker, threadId: worker.threadId, ready: false, exited };
     this.slots.add(slot);
 
     return new Promise<Info>((resolve, reject) => {
