@@ -59,7 +59,7 @@ function padToTensors(encodings: Encoding[], padTokenId: number): EncodedBatch {
 /**
  * Averages each text's token vectors over its attention mask, then scales the mean to unit
  * length, as sentence-transformers' Pooling and Normalize modules do. `hidden` is
- * [batch, sequence, dimension] row-major; the result holds `batch` vectors back to back.
+ * [batch, sequence, dimension] row-major; the result contains `batch` vectors back to back.
  */
 export function meanPoolNormalize(
   hidden: Float32Array,

@@ -16,7 +16,7 @@ export interface EmbedWorkerInfo {
   dimension: number;
 }
 
-/** One request: texts to embed. The reply holds their vectors back to back. */
+/** One request: texts to embed. The reply contains their vectors back to back. */
 export interface EmbedWorkerResult {
   vectors: Float32Array;
   dimension: number;

@@ -31,8 +31,8 @@ export class EmbedWorkerError extends StreamClusterError {
 
 /** A call on an embedder or worker pool after `close()`. */
 export class EmbedderClosedError extends StreamClusterError {
-  constructor(what: string) {
-    super('EMBEDDER_CLOSED', `${what} is closed; create a new one to continue`);
+  constructor(resource: string) {
+    super('EMBEDDER_CLOSED', `${resource} is closed; create a new one to continue`);
   }
 }
 

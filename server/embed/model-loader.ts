@@ -13,7 +13,7 @@ import {
 import { ModelLoadError } from './errors.js';
 import { defaultModelDir, type ModelSource } from './model-source.js';
 
-/** Where and how transformers.js finds a model; plain data, so it can go to worker threads. */
+/** Location and download settings of a model, as plain data so it can go to worker threads. */
 export interface ModelSettings {
   source: ModelSource;
   /** Download cache for Hub models. */

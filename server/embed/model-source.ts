@@ -4,7 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 
 import { ModelNotFoundError } from './errors.js';
 
-/** Where a model comes from: a directory on disk or a Hugging Face Hub repository. */
+/** Origin of a model: a directory on disk or a Hugging Face Hub repository. */
 export type ModelSource = { kind: 'directory'; path: string } | { kind: 'hub'; id: string };
 
 /** Files transformers.js reads from a model directory for feature extraction. */
@@ -29,9 +29,9 @@ export function defaultModelDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * Classifies `model`: an existing directory, an absolute or `.`-relative path, or `~/...` is a
- * directory (which must exist and contain the model files); anything else shaped like a
- * Hub id (`owner/name`) is a Hub repository.
+ * Classifies `model`. An existing path, an absolute or `.`-relative path, or `~/...` is a model
+ * directory, which must exist and contain the model files. Anything else shaped like a Hub id
+ * (`owner/name`) is a Hub repository.
  */
 export function resolveModelSource(model: string): ModelSource {
   const path = expandHome(model);

@@ -27,7 +27,7 @@ export interface EmbedderOptions {
   /** Texts per worker request; default 32. */
   batchSize?: number;
   /**
-   * Longest model input in tokens, special tokens included; longer texts are truncated. Default
+   * Maximum model input in tokens, special tokens included; longer texts are truncated. Default
    * from the model: sentence-transformers' max_seq_length, else the tokenizer's model_max_length.
    */
   maxSequenceLength?: number;

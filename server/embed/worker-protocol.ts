@@ -20,7 +20,7 @@ export type WorkerMessage<Info, Result> =
   | { type: 'result'; id: number; result: Result }
   | { type: 'error'; id: number; error: SerializedError };
 
-/** What a worker's setup returns: facts for the pool and the handler of each request. */
+/** Result of a worker's setup: ready info for the pool and the handler of each request. */
 export interface WorkerService<Info, Request, Result> {
   info: Info;
   handle(request: Request): Promise<{ result: Result; transfer?: ArrayBuffer[] }>;
@@ -39,7 +39,7 @@ export function serializeError(error: unknown): SerializedError {
 
 /**
  * Runs inside a worker thread: calls `setup` with the pool's workerData, reports ready or
- * failed, then answers one request at a time. The pool sends a worker one request at a time,
+ * failed, then handles each request. The pool sends a worker one request at a time,
  * so requests never interleave here.
  */
 export function serveWorker<Info, Request, Result>(
