@@ -1,0 +1,483 @@
+// Node-API binding over libfaiss (Debian's libfaiss-dev 1.7.3): one index class whose every
+// FAISS call runs on the libuv thread pool and returns a promise. Every FAISS or C++ exception
+// becomes a rejected promise with code FAISS_ERROR, so no call can abort the process.
+// Built by scripts/setup/30-faiss.sh.
+#include <napi.h>
+
+#include <faiss/Index.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexIDMap.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/impl/FaissException.h>
+#include <faiss/impl/IDSelector.h>
+#include <faiss/impl/io.h>
+#include <faiss/index_factory.h>
+#include <faiss/index_io.h>
+#include <omp.h>
+
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+// Bumped whenever the JavaScript-visible interface changes, so the loader can reject a stale build.
+constexpr int kAddonVersion = 1;
+
+// FAISS 1.7.3 declares idx_t inside Index; later releases move it to the namespace.
+using idx_t = faiss::Index::idx_t;
+
+// One FAISS index behind a mutex. FAISS indexes are not safe for concurrent writes, and a search
+// racing an add reads a half-grown array, so every operation holds the mutex. The counters are
+// copies that the main thread reads without waiting for a running job.
+struct SharedIndex {
+  std::unique_ptr<faiss::IndexIDMap2> index;
+  std::mutex mutex;
+  std::atomic<int64_t> count{0};
+  std::atomic<bool> trained{false};
+  int dimension = 0;
+  int threads = 0;
+  bool hnsw = false;
+  bool ivf = false;
+
+  void Adopt(faiss::Index* raw) {
+    auto* idmap = dynamic_cast<faiss::IndexIDMap2*>(raw);
+    if (idmap == nullptr) {
+      delete raw;
+      throw std::runtime_error("index is not an IDMap2 index");
+    }
+    index.reset(idmap);
+    idmap->own_fields = true;
+    dimension = idmap->d;
+    hnsw = dynamic_cast<faiss::IndexHNSW*>(idmap->index) != nullptr;
+    ivf = dynamic_cast<faiss::IndexIVF*>(idmap->index) != nullptr;
+    Refresh();
+  }
+
+  void Refresh() {
+    count = index ? index->ntotal : 0;
+    trained = index ? index->is_trained : false;
+  }
+};
+
+std::vector<float> CopyFloats(const Napi::Value& value, const char* name) {
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw Napi::TypeError::New(value.Env(), std::string(name) + " must be a Float32Array");
+  }
+  auto array = value.As<Napi::Float32Array>();
+  return std::vector<float>(array.Data(), array.Data() + array.ElementLength());
+}
+
+// Labels travel as Float64Array: JavaScript callers assign them from a counter that stays far
+// below 2^53, and plain numbers are easier to use as map keys than BigInts.
+std::vector<idx_t> CopyLabels(const Napi::Value& value, const char* name) {
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    throw Napi::TypeError::New(value.Env(), std::string(name) + " must be a Float64Array");
+  }
+  auto array = value.As<Napi::Float64Array>();
+  std::vector<idx_t> labels(array.ElementLength());
+  for (size_t i = 0; i < labels.size(); i++) labels[i] = static_cast<idx_t>(array[i]);
+  return labels;
+}
+
+// Base of every asynchronous operation: runs Run() on a pool thread under the index mutex and
+// settles a promise on the main thread.
+class Job : public Napi::AsyncWorker {
+ public:
+  Job(Napi::Env env, std::shared_ptr<SharedIndex> shared)
+      : Napi::AsyncWorker(env, "faiss"), deferred_(Napi::Promise::Deferred::New(env)),
+        shared_(std::move(shared)) {}
+
+  Napi::Promise Start() {
+    Queue();
+    return deferred_.Promise();
+  }
+
+ protected:
+  virtual void Run(SharedIndex& shared) = 0;
+  virtual Napi::Value Result(Napi::Env env) { return env.Undefined(); }
+
+  std::shared_ptr<SharedIndex> shared_;
+
+ private:
+  void Execute() override {
+    std::lock_guard<std::mutex> lock(shared_->mutex);
+    // OpenMP keeps the thread count per thread, so a pool thread must set it before each call.
+    if (shared_->threads > 0) omp_set_num_threads(shared_->threads);
+    try {
+      if (!shared_->index && !CreatesIndex()) throw std::runtime_error("index is disposed");
+      Run(*shared_);
+    } catch (const faiss::FaissException& error) {
+      SetError(error.msg);
+    } catch (const std::exception& error) {
+      SetError(error.what());
+    }
+    if (shared_->index) shared_->Refresh();
+  }
+
+  virtual bool CreatesIndex() const { return false; }
+
+  void OnOK() override { deferred_.Resolve(Result(Env())); }
+
+  void OnError(const Napi::Error& error) override {
+    Napi::Error rejection = Napi::Error::New(Env(), error.Message());
+    rejection.Set("code", Napi::String::New(Env(), "FAISS_ERROR"));
+    deferred_.Reject(rejection.Value());
+  }
+
+  Napi::Promise::Deferred deferred_;
+};
+
+class AddJob : public Job {
+ public:
+  AddJob(Napi::Env env, std::shared_ptr<SharedIndex> shared, std::vector<float> vectors,
+         std::vector<idx_t> labels)
+      : Job(env, std::move(shared)), vectors_(std::move(vectors)), labels_(std::move(labels)) {}
+
+ protected:
+  void Run(SharedIndex& shared) override {
+    // An untrained IVF index aborts inside add(); reject instead.
+    if (!shared.index->is_trained) throw std::runtime_error("index is not trained");
+    shared.index->add_with_ids(labels_.size(), vectors_.data(), labels_.data());
+  }
+
+ private:
+  std::vector<float> vectors_;
+  std::vector<idx_t> labels_;
+};
+
+class TrainJob : public Job {
+ public:
+  TrainJob(Napi::Env env, std::shared_ptr<SharedIndex> shared, std::vector<float> vectors)
+      : Job(env, std::move(shared)), vectors_(std::move(vectors)) {}
+
+ protected:
+  void Run(SharedIndex& shared) override {
+    shared.index->train(vectors_.size() / shared.dimension, vectors_.data());
+  }
+
+ private:
+  std::vector<float> vectors_;
+};
+
+class SearchJob : public Job {
+ public:
+  SearchJob(Napi::Env env, std::shared_ptr<SharedIndex> shared, std::vector<float> queries,
+            idx_t k, int efSearch, int nprobe)
+      : Job(env, std::move(shared)), queries_(std::move(queries)), k_(k), efSearch_(efSearch),
+        nprobe_(nprobe) {}
+
+ protected:
+  void Run(SharedIndex& shared) override {
+    ApplyParameters(shared);
+    idx_t n = queries_.size() / shared.dimension;
+    distances_.assign(n * k_, 0.0f);
+    labels_.assign(n * k_, -1);
+    shared.index->search(n, queries_.data(), k_, distances_.data(), labels_.data());
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    auto distances = Napi::Float32Array::New(env, distances_.size());
+    std::memcpy(distances.Data(), distances_.data(), distances_.size() * sizeof(float));
+    auto labels = Napi::Float64Array::New(env, labels_.size());
+    for (size_t i = 0; i < labels_.size(); i++) labels[i] = static_cast<double>(labels_[i]);
+    auto result = Napi::Object::New(env);
+    result.Set("distances", distances);
+    result.Set("labels", labels);
+    return result;
+  }
+
+ private:
+  // The mutex serialises searches, so setting the depth on the shared index is race-free.
+  void ApplyParameters(SharedIndex& shared) {
+    faiss::Index* inner = shared.index->index;
+    if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(inner); hnsw && efSearch_ > 0) {
+      hnsw->hnsw.efSearch = efSearch_;
+    }
+    if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(inner); ivf && nprobe_ > 0) {
+      ivf->nprobe = nprobe_;
+    }
+  }
+
+  std::vector<float> queries_;
+  idx_t k_;
+  int efSearch_;
+  int nprobe_;
+  std::vector<float> distances_;
+  std::vector<idx_t> labels_;
+};
+
+class RemoveJob : public Job {
+ public:
+  RemoveJob(Napi::Env env, std::shared_ptr<SharedIndex> shared, std::vector<idx_t> labels)
+      : Job(env, std::move(shared)), labels_(std::move(labels)) {}
+
+ protected:
+  void Run(SharedIndex& shared) override {
+    // IndexHNSW has no remove_ids; FAISS throws and the catch in Execute turns it into a rejection.
+    faiss::IDSelectorBatch selector(labels_.size(), labels_.data());
+    removed_ = shared.index->remove_ids(selector);
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    return Napi::Number::New(env, static_cast<double>(removed_));
+  }
+
+ private:
+  std::vector<idx_t> labels_;
+  size_t removed_ = 0;
+};
+
+class ReconstructJob : public Job {
+ public:
+  ReconstructJob(Napi::Env env, std::shared_ptr<SharedIndex> shared, std::vector<idx_t> labels)
+      : Job(env, std::move(shared)), labels_(std::move(labels)) {}
+
+ protected:
+  void Run(SharedIndex& shared) override {
+    vectors_.assign(labels_.size() * shared.dimension, 0.0f);
+    for (size_t i = 0; i < labels_.size(); i++) {
+      shared.index->reconstruct(labels_[i], vectors_.data() + i * shared.dimension);
+    }
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    auto vectors = Napi::Float32Array::New(env, vectors_.size());
+    std::memcpy(vectors.Data(), vectors_.data(), vectors_.size() * sizeof(float));
+    return vectors;
+  }
+
+ private:
+  std::vector<idx_t> labels_;
+  std::vector<float> vectors_;
+};
+
+class SerializeJob : public Job {
+ public:
+  using Job::Job;
+
+ protected:
+  void Run(SharedIndex& shared) override {
+    writer_ = std::make_unique<faiss::VectorIOWriter>();
+    faiss::write_index(shared.index.get(), writer_.get());
+  }
+
+  // The buffer takes over the serialised bytes instead of copying an index-sized array.
+  Napi::Value Result(Napi::Env env) override {
+    auto* bytes = new std::vector<uint8_t>(std::move(writer_->data));
+    writer_.reset();
+    return Napi::Buffer<uint8_t>::New(
+        env, bytes->data(), bytes->size(),
+        [](Napi::Env, uint8_t*, std::vector<uint8_t>* owned) { delete owned; }, bytes);
+  }
+
+ private:
+  std::unique_ptr<faiss::VectorIOWriter> writer_;
+};
+
+class DisposeJob : public Job {
+ public:
+  using Job::Job;
+
+ protected:
+  void Run(SharedIndex& shared) override { shared.index.reset(); }
+};
+
+// Creates an index from a factory description or from serialised bytes, then resolves with a
+// NativeIndex wrapping it.
+class CreateJob : public Job {
+ public:
+  CreateJob(Napi::Env env, std::shared_ptr<SharedIndex> shared, Napi::FunctionReference* ctor)
+      : Job(env, std::move(shared)), ctor_(ctor) {}
+
+  std::string description;
+  faiss::MetricType metric = faiss::METRIC_INNER_PRODUCT;
+  int efConstruction = 0;
+  std::vector<uint8_t> bytes;
+  bool fromBytes = false;
+
+ protected:
+  bool CreatesIndex() const override { return true; }
+
+  void Run(SharedIndex& shared) override {
+    if (fromBytes) {
+      faiss::VectorIOReader reader;
+      reader.data = std::move(bytes);
+      shared.Adopt(faiss::read_index(&reader));
+      return;
+    }
+    shared.Adopt(faiss::index_factory(shared.dimension, ("IDMap2," + description).c_str(), metric));
+    if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(shared.index->index);
+        hnsw && efConstruction > 0) {
+      hnsw->hnsw.efConstruction = efConstruction;
+    }
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    auto* holder = new std::shared_ptr<SharedIndex>(shared_);
+    auto external = Napi::External<std::shared_ptr<SharedIndex>>::New(
+        env, holder, [](Napi::Env, std::shared_ptr<SharedIndex>* owned) { delete owned; });
+    return ctor_->New({external});
+  }
+
+ private:
+  Napi::FunctionReference* ctor_;
+};
+
+class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(
+        env, "NativeIndex",
+        {
+            StaticMethod<&NativeIndex::Create>("create"),
+            StaticMethod<&NativeIndex::Deserialize>("deserialize"),
+            InstanceAccessor<&NativeIndex::Dimension>("dimension"),
+            InstanceAccessor<&NativeIndex::Count>("count"),
+            InstanceAccessor<&NativeIndex::IsTrained>("isTrained"),
+            InstanceAccessor<&NativeIndex::IsHnsw>("isHnsw"),
+            InstanceAccessor<&NativeIndex::IsIvf>("isIvf"),
+            InstanceMethod<&NativeIndex::Add>("add"),
+            InstanceMethod<&NativeIndex::Train>("train"),
+            InstanceMethod<&NativeIndex::Search>("search"),
+            InstanceMethod<&NativeIndex::Remove>("remove"),
+            InstanceMethod<&NativeIndex::Reconstruct>("reconstruct"),
+            InstanceMethod<&NativeIndex::Serialize>("serialize"),
+            InstanceMethod<&NativeIndex::Dispose>("dispose"),
+        });
+  }
+
+  // Only CreateJob constructs instances, passing the shared index as an External.
+  explicit NativeIndex(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeIndex>(info) {
+    if (info.Length() != 1 || !info[0].IsExternal()) {
+      throw Napi::TypeError::New(info.Env(), "use NativeIndex.create() or deserialize()");
+    }
+    shared_ = *info[0].As<Napi::External<std::shared_ptr<SharedIndex>>>().Data();
+  }
+
+ private:
+  static Napi::FunctionReference* Constructor(Napi::Env env) {
+    return env.GetInstanceData<Napi::FunctionReference>();
+  }
+
+  // create({ dimension, description, metric: 'inner_product' | 'l2', threads, efConstruction })
+  static Napi::Value Create(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject()) throw Napi::TypeError::New(env, "options must be an object");
+    auto options = info[0].As<Napi::Object>();
+    auto shared = std::make_shared<SharedIndex>();
+    shared->dimension = options.Get("dimension").ToNumber().Int32Value();
+    shared->threads = options.Get("threads").ToNumber().Int32Value();
+    if (shared->dimension <= 0) throw Napi::RangeError::New(env, "dimension must be positive");
+    auto* job = new CreateJob(env, shared, Constructor(env));
+    job->description = options.Get("description").ToString().Utf8Value();
+    std::string metric = options.Get("metric").ToString().Utf8Value();
+    job->metric = metric == "l2" ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
+    job->efConstruction = options.Get("efConstruction").ToNumber().Int32Value();
+    return job->Start();
+  }
+
+  // deserialize(bytes: Uint8Array, threads: number)
+  static Napi::Value Deserialize(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsTypedArray()) throw Napi::TypeError::New(env, "bytes must be a Uint8Array");
+    auto array = info[0].As<Napi::Uint8Array>();
+    auto shared = std::make_shared<SharedIndex>();
+    shared->threads = info[1].ToNumber().Int32Value();
+    auto* job = new CreateJob(env, shared, Constructor(env));
+    job->fromBytes = true;
+    job->bytes.assign(array.Data(), array.Data() + array.ByteLength());
+    return job->Start();
+  }
+
+  Napi::Value Dimension(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), shared_->dimension);
+  }
+  Napi::Value Count(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(shared_->count.load()));
+  }
+  Napi::Value IsTrained(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), shared_->trained.load());
+  }
+  Napi::Value IsHnsw(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), shared_->hnsw);
+  }
+  Napi::Value IsIvf(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), shared_->ivf);
+  }
+
+  void CheckRows(Napi::Env env, size_t floats, const char* name) {
+    if (floats == 0 || floats % shared_->dimension != 0) {
+      throw Napi::RangeError::New(
+          env, std::string(name) + " length must be a positive multiple of the dimension");
+    }
+  }
+
+  // add(vectors: Float32Array, labels: Float64Array)
+  Napi::Value Add(const Napi::CallbackInfo& info) {
+    auto vectors = CopyFloats(info[0], "vectors");
+    auto labels = CopyLabels(info[1], "labels");
+    CheckRows(info.Env(), vectors.size(), "vectors");
+    if (vectors.size() / shared_->dimension != labels.size()) {
+      throw Napi::RangeError::New(info.Env(), "labels must have one entry per vector");
+    }
+    return (new AddJob(info.Env(), shared_, std::move(vectors), std::move(labels)))->Start();
+  }
+
+  // train(vectors: Float32Array)
+  Napi::Value Train(const Napi::CallbackInfo& info) {
+    auto vectors = CopyFloats(info[0], "vectors");
+    CheckRows(info.Env(), vectors.size(), "vectors");
+    return (new TrainJob(info.Env(), shared_, std::move(vectors)))->Start();
+  }
+
+  // search(queries: Float32Array, k: number, efSearch: number, nprobe: number)
+  Napi::Value Search(const Napi::CallbackInfo& info) {
+    auto queries = CopyFloats(info[0], "queries");
+    CheckRows(info.Env(), queries.size(), "queries");
+    auto k = static_cast<idx_t>(info[1].ToNumber().Int64Value());
+    if (k <= 0) throw Napi::RangeError::New(info.Env(), "k must be positive");
+    int efSearch = info[2].ToNumber().Int32Value();
+    int nprobe = info[3].ToNumber().Int32Value();
+    return (new SearchJob(info.Env(), shared_, std::move(queries), k, efSearch, nprobe))->Start();
+  }
+
+  // remove(labels: Float64Array): Promise<number of vectors removed>
+  Napi::Value Remove(const Napi::CallbackInfo& info) {
+    return (new RemoveJob(info.Env(), shared_, CopyLabels(info[0], "labels")))->Start();
+  }
+
+  // reconstruct(labels: Float64Array): Promise<Float32Array>
+  Napi::Value Reconstruct(const Napi::CallbackInfo& info) {
+    return (new ReconstructJob(info.Env(), shared_, CopyLabels(info[0], "labels")))->Start();
+  }
+
+  Napi::Value Serialize(const Napi::CallbackInfo& info) {
+    return (new SerializeJob(info.Env(), shared_))->Start();
+  }
+
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    return (new DisposeJob(info.Env(), shared_))->Start();
+  }
+
+  std::shared_ptr<SharedIndex> shared_;
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = NativeIndex::Define(env);
+  env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(ctor)));
+  exports.Set("NativeIndex", ctor);
+  exports.Set("addonVersion", Napi::Number::New(env, kAddonVersion));
+  exports.Set("faissVersion", Napi::String::New(env, std::to_string(FAISS_VERSION_MAJOR) + "." +
+                                                        std::to_string(FAISS_VERSION_MINOR) + "." +
+                                                        std::to_string(FAISS_VERSION_PATCH)));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(streamcluster_faiss, Init)
