@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Chunk, DocumentInfo } from '../../ingest/types.js';
 import type { DocumentPutRecord, LogEntry } from '../../replication/types.js';
 
@@ -47,7 +48,7 @@ export function putRecord(
   seed: number,
   model = 'test-model',
 ): DocumentPutRecord {
-  const id = name.padEnd(64, '0').slice(0, 64);
+  const id = createHash('sha256').update(name).digest('hex');
   const chunks: Chunk[] = Array.from({ length: chunkCount }, (_, ordinal) => ({
     id: `${id}:${ordinal}`,
     documentId: id,
