@@ -1,6 +1,6 @@
 import type { Chunk, DocumentInfo } from '../ingest/types.js';
 
-/** A document as the store holds it. Stored records are never mutated, only replaced. */
+/** A document with its chunks, in memory and in snapshots. Records are replaced, never mutated. */
 export interface StoredDocument {
   info: DocumentInfo;
   chunks: readonly Chunk[];

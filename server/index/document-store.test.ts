@@ -11,7 +11,7 @@ import { entry, putRecord, row } from './testing/fixtures.js';
 
 const DIMENSION = 8;
 
-/** A pino logger that keeps every line, so tests can check what was logged. */
+/** Creates a pino logger that keeps every line, so tests can check what was logged. */
 function recordingLogger(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
   const stream = new Writable({

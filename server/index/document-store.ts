@@ -44,9 +44,9 @@ export interface SearchHit {
 }
 
 /**
- * What {@link DocumentStore.apply} did: `applied` changed the store; `skipped` means the entry's
- * seq was already applied; `unchanged` a put of a present document or a delete of an absent one;
- * `ignored` a record kind the store does not hold.
+ * Outcome of {@link DocumentStore.apply}. `applied`: the store changed. `skipped`: the entry's seq
+ * was already applied. `unchanged`: a put of a present document or a delete of an absent one.
+ * `ignored`: a record kind the store does not keep. All but `skipped` advance lastAppliedSeq.
  */
 export type ApplyOutcome = 'applied' | 'skipped' | 'unchanged' | 'ignored';
 
@@ -64,9 +64,9 @@ interface ChunkEntry {
 }
 
 /**
- * Documents, chunks and their vectors: a view of the document log. Entries are applied in seq
- * order, each once; snapshots persist the view with the seq it reflects, so a restart replays
- * only the entries after it.
+ * Documents, chunks and their vectors, kept as a view of the document log. Entries are applied in
+ * seq order, each once. A snapshot persists the view with the seq it reflects, so a restart
+ * replays only the entries after it.
  */
 export class DocumentStore {
   readonly #dimension: number;
@@ -93,8 +93,9 @@ export class DocumentStore {
   }
 
   /**
-   * Opens a store. With a `dataDir`, it loads the newest generation that verifies, falling back to
-   * older ones (each fallback logged); with none usable, it starts empty at seq 0 for a full replay.
+   * Opens a store. With a `dataDir`, it loads the newest generation that verifies and falls back
+   * to older ones, logging each fallback. When none is usable it starts empty at seq 0, so the
+   * caller replays the whole log.
    */
   static async open(options: DocumentStoreOptions): Promise<DocumentStore> {
     const logger = options.logger ?? silentLogger;

@@ -119,6 +119,18 @@ export class VectorIndex {
     return this.#options.kind;
   }
 
+  /** HNSW candidate list size of later searches; ignored by a flat index. */
+  get efSearch(): number {
+    return this.#options.efSearch;
+  }
+
+  set efSearch(value: number) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new ValidationError([`efSearch must be a positive integer, got ${value}`]);
+    }
+    this.#options.efSearch = value;
+  }
+
   /** Number of searchable vectors. */
   get size(): number {
     return this.#labelToChunk.size;
@@ -128,7 +140,7 @@ export class VectorIndex {
     return this.#chunkToLabel.has(chunkId);
   }
 
-  /** Adds one vector per chunk; `vectors` holds `chunkIds.length` rows of `dimension` floats. */
+  /** Adds one vector per chunk; `vectors` contains `chunkIds.length` rows of `dimension` floats. */
   add(chunkIds: readonly string[], vectors: Float32Array): Promise<void> {
     this.#checkOpen();
     this.#checkAdd(chunkIds, vectors);

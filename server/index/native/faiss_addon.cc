@@ -547,9 +547,10 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
 };
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  // Flat search hands batches of this many queries or more to BLAS. FAISS defaults to 20; with
-  // Debian's generic build a single-query scan costs about 48 ms of CPU at 100k x 384 floats, the
-  // OpenBLAS path about 38 ms (scripts/bench/flat-scan.cc), so even one query goes to BLAS.
+  // Flat search hands batches of this many queries or more to BLAS, and FAISS defaults to 20.
+  // At 100k x 384 floats one query cost 41-55 ms of CPU through OpenBLAS and 50-59 ms through the
+  // scan of Debian's generic FAISS build (scripts/bench/flat-scan.cc, 2 shared cores). BLAS was
+  // faster in 4 of 5 runs, so even a single query goes to BLAS.
   faiss::distance_compute_blas_threshold = 1;
   Napi::Function ctor = NativeIndex::Define(env);
   env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(ctor)));
