@@ -42,13 +42,19 @@ function row(vectors: Float32Array, i: number): Float32Array {
 
 const ids = Array.from({ length: count }, (_, i) => `chunk${i}`);
 
-async function addAll(index: VectorIndex, vectors: Float32Array): Promise<number> {
+/** Adds every vector in documents of ADD_BATCH chunks; returns wall and process CPU seconds. */
+async function addAll(index: VectorIndex, vectors: Float32Array) {
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   for (let start = 0; start < count; start += ADD_BATCH) {
     const end = Math.min(count, start + ADD_BATCH);
     await index.add(ids.slice(start, end), vectors.subarray(start * dimension, end * dimension));
   }
-  return performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  return {
+    vectorsPerSecond: Math.round(count / ((performance.now() - started) / 1000)),
+    vectorsPerCpuSecond: Math.round(count / ((cpu.user + cpu.system) / 1e6)),
+  };
 }
 
 /** Sequential single queries: per-query wall time including the event-loop round trip. */
@@ -56,22 +62,35 @@ async function latencies(index: VectorIndex, queries: Float32Array) {
   for (let i = 0; i < 10; i++) await index.search(row(queries, i), K);
   const times: number[] = [];
   const results: string[][] = [];
+  const cpuBefore = process.cpuUsage();
   for (let i = 0; i < queryCount; i++) {
     const started = performance.now();
     const hits = await index.search(row(queries, i), K);
     times.push(performance.now() - started);
     results.push(hits.map((hit) => hit.chunkId));
   }
+  const cpu = process.cpuUsage(cpuBefore);
   times.sort((a, b) => a - b);
   const ms = (value: number) => Number(value.toFixed(2));
-  return { p50Ms: ms(percentile(times, 50)), p99Ms: ms(percentile(times, 99)), results };
+  return {
+    p50Ms: ms(percentile(times, 50)),
+    p99Ms: ms(percentile(times, 99)),
+    // Process CPU time, pool threads included: what a query costs when the cores are not shared.
+    cpuMsPerQuery: ms((cpu.user + cpu.system) / 1000 / queryCount),
+    results,
+  };
 }
 
 async function concurrentThroughput(index: VectorIndex, queries: Float32Array) {
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   await Promise.all(Array.from({ length: queryCount }, (_, i) => index.search(row(queries, i), K)));
   const elapsedMs = performance.now() - started;
-  return { queriesPerSecond: Math.round((queryCount / elapsedMs) * 1000) };
+  const cpu = process.cpuUsage(cpuBefore);
+  return {
+    queriesPerSecond: Math.round((queryCount / elapsedMs) * 1000),
+    cpuMsPerQuery: Number(((cpu.user + cpu.system) / 1000 / queryCount).toFixed(2)),
+  };
 }
 
 function recallAt10(approximate: string[][], exact: string[][]): number {
@@ -85,8 +104,7 @@ function recallAt10(approximate: string[][], exact: string[][]): number {
 
 async function benchFlat(vectors: Float32Array, queries: Float32Array): Promise<string[][]> {
   const index = await VectorIndex.create({ dimension });
-  const addMs = await addAll(index, vectors);
-  report('flat add', { vectorsPerSecond: Math.round((count / addMs) * 1000) });
+  report('flat add', await addAll(index, vectors));
   const { results, ...latency } = await latencies(index, queries);
   report('flat search, sequential single queries', { k: K, queries: queryCount, ...latency });
   report('flat search, all queries concurrent', {
@@ -100,10 +118,7 @@ async function benchFlat(vectors: Float32Array, queries: Float32Array): Promise<
 async function benchHnsw(vectors: Float32Array, queries: Float32Array, exact: string[][]) {
   // Two OpenMP threads build the graph; searches of one query use one thread either way.
   const index = await VectorIndex.create({ dimension, kind: 'hnsw', threads: 2 });
-  const addMs = await addAll(index, vectors);
-  report('hnsw add (M 32, efConstruction 80, 2 threads)', {
-    vectorsPerSecond: Math.round((count / addMs) * 1000),
-  });
+  report('hnsw add (M 32, efConstruction 80, 2 threads)', await addAll(index, vectors));
   for (const efSearch of [16, 32, 64, 128]) {
     index.efSearch = efSearch;
     const { results, ...latency } = await latencies(index, queries);

@@ -17,12 +17,16 @@
 #include <omp.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+// Present when libblas.so.3 is OpenBLAS (Debian's alternatives); weak so another BLAS still loads.
+extern "C" void openblas_set_num_threads(int threads) __attribute__((weak));
 
 namespace {
 
@@ -552,6 +556,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // scan of Debian's generic FAISS build (scripts/bench/flat-scan.cc, 2 shared cores). BLAS was
   // faster in 4 of 5 runs, so even a single query goes to BLAS.
   faiss::distance_compute_blas_threshold = 1;
+  // OpenBLAS spreads each product over every core by default. On 2 busy cores that cost 70 ms of
+  // CPU per 50k x 384 query against 22 ms with one thread, and p50 latency rose fivefold, so it
+  // gets one thread unless OPENBLAS_NUM_THREADS says otherwise.
+  if (openblas_set_num_threads != nullptr && std::getenv("OPENBLAS_NUM_THREADS") == nullptr) {
+    openblas_set_num_threads(1);
+  }
   Napi::Function ctor = NativeIndex::Define(env);
   env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(ctor)));
   exports.Set("NativeIndex", ctor);
