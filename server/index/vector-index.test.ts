@@ -105,6 +105,25 @@ describe('VectorIndex', () => {
     });
   });
 
+  it('agrees between single and batched searches', async () => {
+    // One query takes the addon's sgemv path, a batch of eight FAISS's own search.
+    await withIndex({}, async (index) => {
+      await index.add(ids('c', 500), unitVectors(500, DIMENSION, 15));
+      const queries = unitVectors(8, DIMENSION, 16);
+      const batched = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => index.search(row(queries, i, DIMENSION), 10)),
+      );
+      for (let i = 0; i < 8; i++) {
+        const single = await index.search(row(queries, i, DIMENSION), 10);
+        assert.deepEqual(
+          single.map((hit) => hit.chunkId),
+          batched[i]!.map((hit) => hit.chunkId),
+        );
+        single.forEach((hit, n) => assert.ok(Math.abs(hit.score - batched[i]![n]!.score) < 1e-5));
+      }
+    });
+  });
+
   it('searches without blocking the event loop', async () => {
     await withIndex({ dimension: 384 }, async (index) => {
       await index.add(ids('c', 20_000), unitVectors(20_000, 384, 8));

@@ -5,6 +5,7 @@
 #include <napi.h>
 
 #include <faiss/Index.h>
+#include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVF.h>
@@ -16,7 +17,9 @@
 #include <faiss/utils/distances.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cfloat>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -25,10 +28,21 @@
 #include <string>
 #include <vector>
 
+// Fortran BLAS matrix-vector product, from libblas.so.3 as FAISS's own sgemm_ is.
+extern "C" int sgemv_(const char* trans, const int* m, const int* n, const float* alpha,
+                      const float* a, const int* lda, const float* x, const int* incx,
+                      const float* beta, float* y, const int* incy);
+
 // Present when libblas.so.3 is OpenBLAS (Debian's alternatives); weak so another BLAS still loads.
 extern "C" void openblas_set_num_threads(int threads) __attribute__((weak));
 
 namespace {
+
+// Flat searches of fewer queries than this use one BLAS sgemv per query instead of FAISS's search.
+// FAISS 1.7.3 sends even one query through sgemm, which packs the whole matrix first and so reads
+// it twice: 42-51 ms of CPU per 100k x 384 query here against 23 ms for sgemv, which is the
+// memory-bandwidth bound. From a few queries on, sgemm's packing pays for itself.
+constexpr int kGemvMaxQueries = 4;
 
 // Bumped whenever the JavaScript-visible interface changes, so the loader can reject a stale build.
 constexpr int kAddonVersion = 1;
@@ -208,6 +222,11 @@ class SearchJob : public Job {
       SearchSkippingRemoved(shared, n);
       return;
     }
+    auto* flat = dynamic_cast<faiss::IndexFlat*>(shared.index->index);
+    if (flat && flat->metric_type == faiss::METRIC_INNER_PRODUCT && n < kGemvMaxQueries) {
+      for (idx_t query = 0; query < n; query++) SearchFlatByGemv(shared, *flat, query);
+      return;
+    }
     shared.index->search(n, queries_.data(), k_, distances_.data(), labels_.data());
   }
 
@@ -249,6 +268,40 @@ class SearchJob : public Job {
     }
   }
 
+  // Scores every stored vector with one sgemv, then keeps the k best in a min-heap.
+  void SearchFlatByGemv(SharedIndex& shared, faiss::IndexFlat& flat, idx_t query) {
+    int dimension = shared.dimension;
+    int rows = static_cast<int>(flat.ntotal);
+    if (rows == 0) return;
+    scores_.resize(rows);
+    const float one = 1.0f, zero = 0.0f;
+    const int stride = 1;
+    // FAISS stores row-major rows of `dimension` floats: to Fortran that is a dimension x rows
+    // matrix, so the transposed product gives one score per row.
+    sgemv_("T", &dimension, &rows, &one, flat.get_xb(), &dimension,
+           queries_.data() + query * dimension, &stride, &zero, scores_.data(), &stride);
+    std::vector<std::pair<float, idx_t>> heap;
+    heap.reserve(k_);
+    auto worse = std::greater<std::pair<float, idx_t>>();
+    for (idx_t row = 0; row < rows; row++) {
+      if (static_cast<idx_t>(heap.size()) < k_) {
+        heap.emplace_back(scores_[row], row);
+        std::push_heap(heap.begin(), heap.end(), worse);
+      } else if (scores_[row] > heap.front().first) {
+        std::pop_heap(heap.begin(), heap.end(), worse);
+        heap.back() = {scores_[row], row};
+        std::push_heap(heap.begin(), heap.end(), worse);
+      }
+    }
+    std::sort_heap(heap.begin(), heap.end(), worse);
+    for (idx_t i = 0; i < k_; i++) {
+      bool found = i < static_cast<idx_t>(heap.size());
+      distances_[query * k_ + i] = found ? heap[i].first : -FLT_MAX;
+      labels_[query * k_ + i] = found ? shared.index->id_map[heap[i].second] : -1;
+    }
+  }
+
+  std::vector<float> scores_;
   std::vector<float> queries_;
   idx_t k_;
   int efSearch_;
@@ -551,10 +604,9 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
 };
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  // Flat search hands batches of this many queries or more to BLAS, and FAISS defaults to 20.
-  // At 100k x 384 floats one query cost 41-55 ms of CPU through OpenBLAS and 50-59 ms through the
-  // scan of Debian's generic FAISS build (scripts/bench/flat-scan.cc, 2 shared cores). BLAS was
-  // faster in 4 of 5 runs, so even a single query goes to BLAS.
+  // FAISS hands flat searches of this many queries or more to sgemm and scans vector by vector
+  // below it (default 20). Batches below kGemvMaxQueries never reach FAISS's flat search, and
+  // from there on one sgemm serves the whole batch, so the threshold is 1.
   faiss::distance_compute_blas_threshold = 1;
   // OpenBLAS spreads each product over every core by default. On 2 busy cores that cost 70 ms of
   // CPU per 50k x 384 query against 22 ms with one thread, and p50 latency rose fivefold, so it
