@@ -36,9 +36,13 @@ export async function* followFrames(
     let offset = 0;
     let nextSeq = segment.baseSeq;
     let suspicious = 0;
+    let size = (await file.stat()).size;
     while (!signal.aborted) {
-      const size = (await file.stat()).size;
-      const frame = await readFrame(file, offset, size);
+      let frame = await readFrame(file, offset, size);
+      if (frame.kind !== 'frame') {
+        size = (await file.stat()).size;
+        frame = await readFrame(file, offset, size);
+      }
       const where = `segment ${segment.path} at byte ${offset}`;
 
       if (frame.kind === 'frame') {
@@ -56,7 +60,7 @@ export async function* followFrames(
         await file.close();
         segment = next;
         file = await open(segment.path, 'r');
-        offset = 0;
+        [offset, size] = [0, (await file.stat()).size];
         continue;
       }
 
