@@ -4,7 +4,7 @@ import { silentLogger, type Logger } from '../core/logger.js';
 
 /** Options for {@link ChangeNotifier}. */
 export interface ChangeNotifierOptions {
-  /** Longest wait between checks when no change event arrives; default 250 ms. */
+  /** Maximum wait between checks when no change event arrives; default 250 ms. */
   pollIntervalMs?: number;
   logger?: Logger;
 }

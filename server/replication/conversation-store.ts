@@ -8,7 +8,7 @@ import type { ConversationTurnRecord } from './types.js';
 export type ConversationTurn = Omit<ConversationTurnRecord, 'type'>;
 
 /**
- * Where conversations live, shared by every stream server, so a client moved to another server
+ * Storage for conversations, shared by every stream server, so a client moved to another server
  * resumes its conversation there.
  */
 export interface ConversationStore {

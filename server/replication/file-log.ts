@@ -16,7 +16,7 @@ export interface FileLogOptions {
   directory: string;
   /** A segment that reached this size is closed and a new one started; default 64 MiB. */
   segmentSizeBytes?: number;
-  /** Longest wait of a following reader between checks for new records; default 250 ms. */
+  /** Maximum wait of a following reader between checks for new records; default 250 ms. */
   pollIntervalMs?: number;
   /** How long an append waits for another process holding the append lock; default 10 000 ms. */
   lockTimeoutMs?: number;
@@ -209,7 +209,7 @@ export class FileLog implements DocumentLog {
 
   /**
    * Brings the tail up to date with what other processes appended and truncates a torn record
-   * at its end. Runs only under the append lock, so nobody is writing the bytes it inspects.
+   * at its end. Runs only under the append lock, so no other process writes the bytes it inspects.
    */
   async #syncTail(): Promise<Tail> {
     const newest = (await listSegments(this.directory)).at(-1);

@@ -7,7 +7,7 @@ import { connect } from '@nats-io/transport-node';
 import { startNatsCluster, startNatsServer, type NatsCluster } from '../../test/support/nats.js';
 import { makeDocumentRecord } from '../../test/support/records.js';
 import { encodeRecord } from './codec.js';
-import { NatsLog } from './nats-log.js';
+import { NatsLog, type NatsLogOptions } from './nats-log.js';
 import { partHeaders } from './nats-parts.js';
 import type { DocumentLog, LogEntry } from './types.js';
 
@@ -21,6 +21,32 @@ async function readUntil(log: DocumentLog, fromSeq: number, untilSeq: number): P
   return entries;
 }
 
+/** Every log a test opened, closed after the suite even when the test failed midway. */
+const openLogs: NatsLog[] = [];
+
+async function connectLog(options: NatsLogOptions): Promise<NatsLog> {
+  const log = await NatsLog.connect(options);
+  openLogs.push(log);
+  return log;
+}
+
+/** Connects once the cluster can place the stream again, as a server starting after an outage would. */
+async function connectLogWithRetry(options: NatsLogOptions): Promise<NatsLog> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await connectLog(options);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+async function closeLogs(): Promise<void> {
+  await Promise.all(openLogs.splice(0).map((log) => log.close()));
+}
+
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
@@ -32,10 +58,11 @@ describe('nats log on one server', () => {
     nats = await startNatsServer({ maxPayloadBytes: 1024 * 1024 });
   });
   after(async () => {
+    await closeLogs();
     await nats.destroy();
   });
   const open = (options: { abandonedRecordTimeoutMs?: number } = {}) =>
-    NatsLog.connect({
+    connectLog({
       servers: nats.urls,
       stream: `LOG${++stream}`,
       subject: `log.${stream}`,
@@ -44,7 +71,7 @@ describe('nats log on one server', () => {
 
   test('nats log orders concurrent appenders without gaps', async () => {
     const first = await open();
-    const second = await NatsLog.connect({
+    const second = await connectLog({
       servers: nats.urls,
       stream: first.stream,
       subject: first.subject,
@@ -153,11 +180,12 @@ describe('nats log on a three-node cluster', () => {
     nats = await startNatsCluster(3);
   });
   after(async () => {
+    await closeLogs();
     await nats.destroy();
   });
 
-  test('nats log loses nothing when a node dies', async () => {
-    const log = await NatsLog.connect({
+  test('nats log loses nothing when a node dies', { timeout: 120_000 }, async () => {
+    const log = await connectLog({
       servers: nats.urls,
       stream: 'R3',
       replicas: 3,
@@ -181,8 +209,8 @@ describe('nats log on a three-node cluster', () => {
     await Promise.all(nats.servers.map((server) => server.start()));
   });
 
-  test('nats log is unavailable while every node is down', async () => {
-    const log = await NatsLog.connect({
+  test('nats log is unavailable while every node is down', { timeout: 120_000 }, async () => {
+    const log = await connectLogWithRetry({
       servers: nats.urls,
       stream: 'OUTAGE',
       subject: 'outage',

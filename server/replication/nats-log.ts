@@ -47,7 +47,7 @@ export interface NatsLogOptions {
   appendTimeoutMs?: number;
   /**
    * Bound on one publish attempt of an append. A request that reached a node which died, or a
-   * stream leader that lost office, gets no answer, so it is retried after this; default 1500 ms.
+   * stream leader that lost office, gets no reply, so it is retried after this; default 1500 ms.
    */
   attemptTimeoutMs?: number;
   /** Bound on the first connection; default 2000 ms. */
@@ -69,13 +69,19 @@ export interface NatsLogOptions {
   logger?: Logger;
 }
 
-/** The newest message of the stream as an appender sees it. */
+/** The newest message of the stream, as an appender reads it. */
 interface StreamTail {
   streamSeq: number;
   /** Last part written; a complete record when `part === parts`. */
   info: PartInfo | undefined;
 }
 
+/**
+ * JetStream error codes that no retry can fix: the subject overlaps another stream's (10065), or
+ * a stream of that name exists with another configuration (10058). Anything else, such as no
+ * peers for placement while a node restarts, is reported as the log being unavailable.
+ */
+const CONFLICT_CODES = new Set([10058, 10065]);
 const HEADER_ALLOWANCE_BYTES = 64 * 1024;
 const MAX_DEFAULT_PART_BYTES = 8 * 1024 * 1024;
 const RETRY_DELAY_MS = 100;
@@ -128,7 +134,7 @@ export class NatsLog implements DocumentLog {
 
   /**
    * Connects to NATS and creates the stream when it does not exist. Throws LogUnavailableError
-   * when no server answers within `connectTimeoutMs`.
+   * when no server accepts a connection within `connectTimeoutMs`.
    */
   static async connect(options: NatsLogOptions): Promise<NatsLog> {
     const timeoutMs = options.connectTimeoutMs ?? 2000;
@@ -222,7 +228,7 @@ export class NatsLog implements DocumentLog {
       }
     }
     await this.#addStream().catch((error: unknown) => {
-      if (!(error instanceof JetStreamApiError)) throw error;
+      if (!(error instanceof JetStreamApiError && CONFLICT_CODES.has(error.code))) throw error;
       throw new ValidationError([
         `stream ${stream} with subject ${subject} cannot be created: ${error.message}; choose ` +
           'another stream name or subject, or remove the conflicting stream',
