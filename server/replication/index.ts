@@ -23,3 +23,10 @@ export {
   type NatsConversationStoreOptions,
 } from './nats-conversation-store.js';
 export { NatsLog, type NatsLogOptions } from './nats-log.js';
+export {
+  openReplication,
+  type FileReplicationConfig,
+  type NatsReplicationConfig,
+  type Replication,
+  type ReplicationConfig,
+} from './open-replication.js';
