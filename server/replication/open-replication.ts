@@ -26,7 +26,7 @@ export type ReplicationConfig = FileReplicationConfig | NatsReplicationConfig;
 export interface Replication {
   log: DocumentLog;
   conversations: ConversationStore;
-  /** Closes both; the NATS connection last. */
+  /** Closes the log and, for NATS, the connection the conversation store shares with it. */
   close(): Promise<void>;
 }
 
