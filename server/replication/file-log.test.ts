@@ -97,6 +97,9 @@ test('file log reader follows appends of another instance', async () => {
     entries.map((entry) => entry.seq),
     [1, 2, 3],
   );
+  assert.equal(await reader.lastSeq(), 3);
+  await writer.append({ type: 'document.delete', documentId: 'd3' });
+  assert.equal(await reader.lastSeq(), 4);
   await Promise.all([reader.close(), writer.close()]);
 });
 

@@ -54,6 +54,8 @@ export class FileLog implements DocumentLog {
   readonly #logger: Logger;
   readonly #closing = new AbortController();
   #tail: Tail | undefined;
+  /** How far `lastSeq` has read the newest segment. */
+  #observed: { baseSeq: number; size: number; lastSeq: number } | undefined;
   #pending: PendingAppend[] = [];
   #draining: Promise<void> | undefined;
 
@@ -117,9 +119,16 @@ export class FileLog implements DocumentLog {
     if (!newest) return 0;
     const file = await open(newest.path, 'r');
     try {
-      const known = this.#tail?.segment.baseSeq === newest.baseSeq ? this.#tail : undefined;
-      return (await scanFrames(file, known?.size ?? 0, known?.lastSeq ?? newest.baseSeq - 1))
-        .lastSeq;
+      // Resume from the furthest point already known, so repeated calls read only new frames.
+      const known = [
+        this.#observed,
+        this.#tail && { ...this.#tail, baseSeq: this.#tail.segment.baseSeq },
+      ]
+        .filter((cursor) => cursor?.baseSeq === newest.baseSeq)
+        .sort((a, b) => b!.size - a!.size)[0];
+      const scan = await scanFrames(file, known?.size ?? 0, known?.lastSeq ?? newest.baseSeq - 1);
+      this.#observed = { baseSeq: newest.baseSeq, size: scan.size, lastSeq: scan.lastSeq };
+      return scan.lastSeq;
     } finally {
       await file.close();
     }
