@@ -59,7 +59,7 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Starts a single JetStream server. Call `destroyNatsServer` (or `stop` and delete) after. */
+/** Starts a single JetStream server; call `destroy()` on the result when done. */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsCluster> {
   return startNatsCluster(1, options);
 }
