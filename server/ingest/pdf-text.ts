@@ -1,0 +1,127 @@
+/** The fields of a pdf.js `TextItem` that page text assembly reads. */
+export interface PositionedText {
+  str: string;
+  /** pdf.js text matrix: [a, b, c, d, x, y] in PDF units, y growing upwards. */
+  transform: number[];
+  /** Advance width of the string in PDF units. */
+  width: number;
+  /** True when pdf.js saw a line break after this item. */
+  hasEOL: boolean;
+}
+
+/** Gap between two items on a line, in multiples of font size, above which words are apart. */
+const WORD_GAP_EM = 0.15;
+/** Baseline shift, in font sizes, above which the next item starts a new line. */
+const NEW_LINE_EM = 0.5;
+/** Distance between baselines, in font sizes, above which a new line starts a new paragraph. */
+const PARAGRAPH_GAP_EM = 1.6;
+
+interface Line {
+  text: string;
+  /** Baseline of the line's first item. */
+  y: number;
+  fontSize: number;
+}
+
+interface Box {
+  left: number;
+  right: number;
+  y: number;
+  fontSize: number;
+}
+
+/**
+ * Builds a page's text from pdf.js text items: a space where two items are apart on a line even
+ * when the PDF draws no space character, lines of one paragraph joined by a space (a word
+ * hyphenated at a line end joined back together), paragraphs separated by `\n`, NFKC-normalised.
+ * Items come in content-stream order, which pdf.js has already put in logical order within each
+ * right-to-left run.
+ */
+export function assemblePageText(items: Iterable<PositionedText>): string {
+  const lines = groupLines(items);
+  return normalizePageText(joinLines(lines));
+}
+
+function groupLines(items: Iterable<PositionedText>): Line[] {
+  const lines: Line[] = [];
+  let line: Line | undefined;
+  let previous: Box | undefined;
+  let lineEnded = false;
+
+  for (const item of items) {
+    if (item.str === '') {
+      lineEnded ||= item.hasEOL;
+      continue;
+    }
+    const box = boxOf(item);
+    if (line === undefined || previous === undefined || lineEnded || startsNewLine(previous, box)) {
+      line = { text: item.str, y: box.y, fontSize: box.fontSize };
+      lines.push(line);
+    } else {
+      line.text += needsSpace(previous, box, line.text, item.str) ? ` ${item.str}` : item.str;
+    }
+    previous = box;
+    lineEnded = item.hasEOL;
+  }
+  return lines;
+}
+
+function boxOf(item: PositionedText): Box {
+  const [a = 0, b = 0, c = 0, d = 0, x = 0, y = 0] = item.transform;
+  const fontSize = Math.hypot(c, d) || Math.hypot(a, b) || 1;
+  return { left: x, right: x + item.width, y, fontSize };
+}
+
+function startsNewLine(previous: Box, box: Box): boolean {
+  return Math.abs(previous.y - box.y) > NEW_LINE_EM * Math.max(previous.fontSize, box.fontSize);
+}
+
+function needsSpace(previous: Box, box: Box, before: string, next: string): boolean {
+  if (/\s$/u.test(before) || /^\s/u.test(next)) return false;
+  // Distance between the two boxes whichever way the text runs, so right-to-left runs and
+  // left-to-right numbers inside them are measured alike; negative when they overlap.
+  const gap = Math.max(box.left - previous.right, previous.left - box.right);
+  return gap > WORD_GAP_EM * Math.min(previous.fontSize, box.fontSize);
+}
+
+function joinLines(lines: Line[]): string {
+  let text = '';
+  let previous: Line | undefined;
+  for (const line of lines) {
+    if (previous === undefined) {
+      text = line.text;
+    } else if (startsParagraph(previous, line)) {
+      text += `\n${line.text}`;
+    } else if (/\p{L}-$/u.test(text) && /^\p{Ll}/u.test(line.text)) {
+      text = text.slice(0, -1) + line.text;
+    } else {
+      text += ` ${line.text}`;
+    }
+    previous = line;
+  }
+  return text;
+}
+
+function startsParagraph(previous: Line, line: Line): boolean {
+  const drop = previous.y - line.y;
+  return drop <= 0 || drop > PARAGRAPH_GAP_EM * Math.max(previous.fontSize, line.fontSize);
+}
+
+/**
+ * NFKC-normalises text (expanding ligatures such as U+FB01), drops control characters and soft
+ * hyphens, collapses runs of spaces and trims every line, and drops empty lines.
+ */
+export function normalizePageText(text: string): string {
+  return (
+    text
+      .normalize('NFKC')
+      // Control characters, which some fonts map glyphs to, carry no text.
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0008\u000E-\u001F\u007F-\u009F\u00AD\u200B\uFEFF]/gu, '')
+      .replace(/[^\S\n]+/gu, ' ')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '')
+      .join('\n')
+  );
+}
