@@ -116,7 +116,8 @@ describe('Debian Reference manual', () => {
     const citing = chunks.filter((chunk) => chunk.text.includes(phrase));
     assert.ok(citing.length > 0);
     for (const chunk of citing) {
-      assert.ok(chunk.pageStart <= phrasePage && phrasePage <= chunk.pageEnd);
+      assert.ok(chunk.pageStart <= phrasePage, `chunk ${chunk.id} starts after the phrase's page`);
+      assert.ok(chunk.pageEnd >= phrasePage, `chunk ${chunk.id} ends before the phrase's page`);
     }
     assert.ok(chunks.some((chunk) => chunk.pageStart !== chunk.pageEnd));
   });

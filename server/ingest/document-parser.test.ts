@@ -111,9 +111,12 @@ describe('DocumentParser on hard PDFs', () => {
       [false, true, false, true, false, true],
     );
     const [redhat, hebrew, , markdown] = results;
-    assert.ok(redhat && !redhat.ok && redhat.error instanceof InvalidDocumentError);
-    assert.ok(hebrew?.ok && hebrew.type === 'pdf');
-    assert.ok(markdown?.ok && markdown.type === 'markdown');
+    assert.ok(redhat !== undefined && !redhat.ok);
+    assert.ok(redhat.error instanceof InvalidDocumentError);
+    assert.ok(hebrew?.ok);
+    assert.equal(hebrew.type, 'pdf');
+    assert.ok(markdown?.ok);
+    assert.equal(markdown.type, 'markdown');
     assert.equal(markdown.pages[0]?.text, 'Title\nSome text with a link.');
   });
 });

@@ -6,8 +6,8 @@ const PDF_SIGNATURE = '%PDF-';
 const SIGNATURE_WINDOW_BYTES = 1024;
 
 /**
- * Detects a document's type: PDF by its `%PDF-` signature, whatever the name says; Markdown by a
- * `.md`, `.markdown` or `.mdown` name; anything else is read as plain text.
+ * Detects a document's type. A `%PDF-` signature means PDF whatever the name is, a `.md`,
+ * `.markdown` or `.mdown` name means Markdown, and anything else is read as plain text.
  */
 export function detectDocumentType(name: string, data: Uint8Array): DocumentType {
   const head = Buffer.from(

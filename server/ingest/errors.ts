@@ -19,7 +19,7 @@ export class EncryptedDocumentError extends StreamClusterError {
 
 /** The bytes are not a readable document of the declared type, such as a truncated PDF. */
 export class InvalidDocumentError extends StreamClusterError {
-  /** What is wrong with the bytes, as the parser reported it. */
+  /** The parser's description of the fault in the bytes. */
   readonly detail: string;
 
   constructor(detail: string, options?: { cause?: unknown }) {
@@ -33,8 +33,8 @@ export class InvalidDocumentError extends StreamClusterError {
 }
 
 /**
- * The document parsed but holds too little text to index, as with scanned pages that carry only
- * an image. Run OCR on it first.
+ * The document parsed but contains too little text to index, as with scanned pages that carry
+ * only an image. Run OCR on it first.
  */
 export class NoExtractableTextError extends StreamClusterError {
   readonly pageCount: number;
@@ -52,7 +52,7 @@ export class NoExtractableTextError extends StreamClusterError {
   }
 }
 
-/** Which limit a {@link DocumentTooLargeError} exceeded. */
+/** The kind of limit a {@link DocumentTooLargeError} exceeded. */
 export type SizeLimit = 'bytes' | 'pages' | 'memory';
 
 /** The document exceeds a size, page count or parser memory limit. */

@@ -1,5 +1,5 @@
 /**
- * Reduces Markdown to the text a reader sees: heading marks, emphasis, inline code ticks, link
+ * Reduces Markdown to its rendered text: heading marks, emphasis, inline code ticks, link
  * targets, images' URLs, HTML tags and fence lines go; code, link text and alt text stay. A
  * line-based reduction, not a CommonMark parser: nested or unusual constructs keep some markup.
  */

@@ -121,10 +121,9 @@ async function extractPage(document: PdfDocument, pageNumber: number): Promise<s
 }
 
 /**
- * Rejects a document whose text is too sparse to index: none at all, or fewer than
- * `minCharsPerPage` letters and digits per page on average while a sparse page paints an image,
- * which is what a scan with a stray or empty text layer looks like. A short document of plain
- * text, such as a one-line title page, passes.
+ * Rejects a document whose text is too sparse to index. That is a document with no letters or
+ * digits at all, or one with fewer than `minCharsPerPage` per page on average where a sparse
+ * page paints an image, as a scan with a stray text layer does. A short text-only PDF passes.
  */
 async function ensureText(
   pdfjs: PdfJs,

@@ -31,11 +31,11 @@ interface Box {
 }
 
 /**
- * Builds a page's text from pdf.js text items: a space where two items are apart on a line even
- * when the PDF draws no space character, lines of one paragraph joined by a space (a word
- * hyphenated at a line end joined back together), paragraphs separated by `\n`, NFKC-normalised.
- * Items come in content-stream order, which pdf.js has already put in logical order within each
- * right-to-left run.
+ * Builds a page's NFKC-normalised text from pdf.js text items. Two items apart on a line get a
+ * space between them even when the PDF draws no space character. Lines of one paragraph are
+ * joined by a space, and a word hyphenated at a line end is joined back together. Paragraphs
+ * are separated by `\n`. Items are read in content-stream order, and pdf.js has already put each
+ * right-to-left run in logical order.
  */
 export function assemblePageText(items: Iterable<PositionedText>): string {
   const lines = groupLines(items);
