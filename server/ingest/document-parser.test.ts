@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { ValidationError } from '../core/errors.js';
 import {
   DocumentParser,
   DocumentTooLargeError,
@@ -118,6 +119,31 @@ describe('DocumentParser on hard PDFs', () => {
     assert.ok(markdown?.ok);
     assert.equal(markdown.type, 'markdown');
     assert.equal(markdown.pages[0]?.text, 'Title\nSome text with a link.');
+  });
+});
+
+describe('DocumentParser options', () => {
+  test('invalid options are all reported', () => {
+    assert.throws(
+      () => new DocumentParser({ workers: 0, memoryLimitMb: 1, defaults: { timeoutMs: -1 } }),
+      (error) => {
+        assert.ok(error instanceof ValidationError);
+        assert.equal(error.problems.length, 3);
+        return true;
+      },
+    );
+  });
+
+  test('invalid call limits are rejected', async () => {
+    const parser = new DocumentParser();
+    try {
+      await assert.rejects(
+        parser.parse(text('a.txt', 'Fine text.'), { maxBytes: 0 }),
+        ValidationError,
+      );
+    } finally {
+      await parser.close();
+    }
   });
 });
 

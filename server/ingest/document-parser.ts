@@ -5,7 +5,7 @@ import type { DocumentType, ParsedPage } from './types.js';
 import { DocumentTooLargeError } from './errors.js';
 import { detectDocumentType } from './document-type.js';
 import { parseTextDocument } from './text-parser.js';
-import { PdfParser, PDF_PARSER_DEFAULTS } from './pdf-parser.js';
+import { PdfParser, PDF_PARSER_DEFAULTS, pdfParserOptionProblems } from './pdf-parser.js';
 
 /** A document to parse: its bytes and the name it was uploaded under. */
 export interface DocumentInput {
@@ -70,15 +70,15 @@ export class DocumentParser {
 
   constructor(options: DocumentParserOptions = {}) {
     this.logger = options.logger ?? silentLogger;
-    this.defaults = validateLimits({
-      ...PARSE_DEFAULTS,
-      ...withoutUndefined(options.defaults ?? {}),
-    });
-    this.pdfParser = new PdfParser({
-      workers: options.workers ?? PDF_PARSER_DEFAULTS.workers,
-      memoryLimitMb: options.memoryLimitMb ?? PDF_PARSER_DEFAULTS.memoryLimitMb,
-      logger: this.logger,
-    });
+    this.defaults = { ...PARSE_DEFAULTS, ...withoutUndefined(options.defaults ?? {}) };
+    const workers = options.workers ?? PDF_PARSER_DEFAULTS.workers;
+    const memoryLimitMb = options.memoryLimitMb ?? PDF_PARSER_DEFAULTS.memoryLimitMb;
+    const problems = [
+      ...limitProblems(this.defaults),
+      ...pdfParserOptionProblems(workers, memoryLimitMb),
+    ];
+    if (problems.length > 0) throw new ValidationError(problems);
+    this.pdfParser = new PdfParser({ workers, memoryLimitMb, logger: this.logger });
   }
 
   /**
@@ -86,7 +86,9 @@ export class DocumentParser {
    * NoExtractableTextError, DocumentTooLargeError, ParseTimeoutError or ParserFailedError.
    */
   async parse(document: DocumentInput, options: ParseOptions = {}): Promise<ParsedPage[]> {
-    const limits = validateLimits({ ...this.defaults, ...withoutUndefined(options) });
+    const limits = { ...this.defaults, ...withoutUndefined(options) };
+    const problems = limitProblems(limits);
+    if (problems.length > 0) throw new ValidationError(problems);
     if (document.data.length > limits.maxBytes) {
       throw new DocumentTooLargeError('bytes', limits.maxBytes, document.data.length);
     }
@@ -133,18 +135,16 @@ export class DocumentParser {
 
 type Limits = Required<Omit<ParseOptions, 'onPage'>>;
 
-function validateLimits(limits: Limits): Limits {
+function limitProblems(limits: Limits): string[] {
   const problems: string[] = [];
   for (const [key, value] of Object.entries(limits)) {
-    const positive = key === 'minCharsPerPage' ? value >= 0 : value > 0;
-    if (!Number.isFinite(value) || !positive) {
-      problems.push(
-        `${key} must be a ${key === 'minCharsPerPage' ? 'non-negative' : 'positive'} number, got ${value}`,
-      );
+    const allowsZero = key === 'minCharsPerPage';
+    if (!Number.isFinite(value) || value < 0 || (value === 0 && !allowsZero)) {
+      const rule = allowsZero ? 'a non-negative number' : 'a positive number';
+      problems.push(`${key} must be ${rule}, got ${value}`);
     }
   }
-  if (problems.length > 0) throw new ValidationError(problems);
-  return limits;
+  return problems;
 }
 
 function withoutUndefined(options: ParseOptions): Partial<Limits> {

@@ -2,6 +2,7 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { extname } from 'node:path';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
+import { ValidationError } from '../core/errors.js';
 import type { ParsedPage } from './types.js';
 import { DocumentTooLargeError, ParserFailedError, ParseTimeoutError } from './errors.js';
 import { PDFJS_MODULES } from './pdf-extract.js';
@@ -43,15 +44,27 @@ interface Slot {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** Lists what is wrong with PDF parser options, one sentence per problem. */
+export function pdfParserOptionProblems(workers: number, memoryLimitMb: number): string[] {
+  const problems: string[] = [];
+  if (!Number.isInteger(workers) || workers < 1) {
+    problems.push(`workers must be a positive integer, got ${workers}`);
+  }
+  if (!Number.isFinite(memoryLimitMb) || memoryLimitMb < 16) {
+    problems.push(`memoryLimitMb must be a number of at least 16, got ${memoryLimitMb}`);
+  }
+  return problems;
+}
+
 const sourceExtension = extname(import.meta.url);
 const workerUrl = new URL(`./pdf-worker${sourceExtension}`, import.meta.url);
 
 /**
  * Starts the worker script. Compiled, it is plain JavaScript. Run from TypeScript source (tests,
  * development), the worker must register tsx itself, because on Node 20 a worker thread does
- * not inherit the parent's module hooks. pdf.js is imported before tsx is registered: passing
- * its 2 MB of JavaScript through tsx's transform slows a worker's start from under a second to
- * about ten.
+ * not inherit the parent's module hooks. pdf.js is imported before tsx is registered, because
+ * passing its 2 MB of JavaScript through tsx's transform made a worker's start several times
+ * slower (about 12 s against 3 s on a loaded 2-core machine).
  */
 function startWorker(options: WorkerOptions): Worker {
   if (sourceExtension !== '.ts') return new Worker(workerUrl, options);
@@ -84,6 +97,8 @@ export class PdfParser {
     this.memoryLimitMb = options.memoryLimitMb ?? PDF_PARSER_DEFAULTS.memoryLimitMb;
     this.logger = options.logger ?? silentLogger;
     const workers = options.workers ?? PDF_PARSER_DEFAULTS.workers;
+    const problems = pdfParserOptionProblems(workers, this.memoryLimitMb);
+    if (problems.length > 0) throw new ValidationError(problems);
     this.slots = Array.from({ length: workers }, () => ({
       worker: undefined,
       task: undefined,

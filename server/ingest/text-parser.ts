@@ -14,6 +14,8 @@ export function parseTextDocument(
   data: Uint8Array,
   type: Exclude<DocumentType, 'pdf'>,
 ): ParsedPage[] {
+  // NOTE: this runs on the caller's thread; a text file near maxBytes (100 MiB by default) takes
+  // on the order of a second to decode and normalise, stalling the event loop for that long.
   let decoded: string;
   try {
     decoded = utf8.decode(data);
