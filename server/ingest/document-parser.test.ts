@@ -8,6 +8,7 @@ import {
   EncryptedDocumentError,
   InvalidDocumentError,
   NoExtractableTextError,
+  ParseTimeoutError,
   type DocumentInput,
 } from './index.js';
 
@@ -159,6 +160,13 @@ describe('DocumentParser on text files', () => {
   test('invalid UTF-8 is an invalid document', async () => {
     const bytes = new Uint8Array([0x48, 0x69, 0xff, 0xfe, 0x20]);
     await assert.rejects(parser.parse(text('a.txt', bytes)), InvalidDocumentError);
+  });
+
+  test('large text obeys the deadline', async () => {
+    const large = text('large.txt', 'Many words here. '.repeat(2_000_000));
+    await assert.rejects(parser.parse(large, { timeoutMs: 50 }), ParseTimeoutError);
+    const small = await parser.parse(text('small.txt', 'Still parsing.'));
+    assert.equal(small[0]?.text, 'Still parsing.');
   });
 
   test('empty text has no extractable text', async () => {

@@ -4,8 +4,7 @@ import { ValidationError } from '../core/errors.js';
 import type { DocumentType, ParsedPage } from './types.js';
 import { DocumentTooLargeError } from './errors.js';
 import { detectDocumentType } from './document-type.js';
-import { parseTextDocument } from './text-parser.js';
-import { PdfParser, PDF_PARSER_DEFAULTS, pdfParserOptionProblems } from './pdf-parser.js';
+import { ParserPool, PARSER_POOL_DEFAULTS, parserPoolOptionProblems } from './parser-pool.js';
 
 /** A document to parse: its bytes and the name it was uploaded under. */
 export interface DocumentInput {
@@ -23,7 +22,7 @@ export interface ParseOptions {
   maxBytes?: number;
   /** Largest accepted PDF page count. */
   maxPages?: number;
-  /** Deadline of one PDF's parse in milliseconds, from the moment a worker takes it. */
+  /** Deadline of one document's parse in milliseconds, from the moment a worker takes it. */
   timeoutMs?: number;
   /**
    * Letters and digits per page, averaged over a PDF, below which a PDF whose sparse pages
@@ -42,11 +41,11 @@ export const PARSE_DEFAULTS = {
   minCharsPerPage: 16,
 } as const;
 
-/** Options of {@link DocumentParser}; PDF workers as in {@link PDF_PARSER_DEFAULTS}. */
+/** Options of {@link DocumentParser}; workers as in {@link PARSER_POOL_DEFAULTS}. */
 export interface DocumentParserOptions {
-  /** PDF worker threads; each parses one document at a time. */
+  /** Parse worker threads; each parses one document at a time. */
   workers?: number;
-  /** V8 heap limit of each PDF worker in megabytes. */
+  /** V8 heap limit of each parse worker in megabytes. */
   memoryLimitMb?: number;
   /** Defaults for every parse; a call's own options win. */
   defaults?: ParseOptions;
@@ -59,26 +58,26 @@ export type ParseResult =
   | { name: string; ok: false; error: Error };
 
 /**
- * Parses PDF, plain text and Markdown documents into pages. PDFs are parsed in worker threads
- * under a deadline and a heap limit, so no document can stall the caller's event loop. Safe to
- * call concurrently; documents queue for the workers. Call {@link close} when done.
+ * Parses PDF, plain text and Markdown documents into pages, in worker threads under a deadline
+ * and a heap limit, so no document can stall the caller's event loop. Safe to call
+ * concurrently, because documents queue for the workers. Call {@link close} when done.
  */
 export class DocumentParser {
-  private readonly pdfParser: PdfParser;
+  private readonly pool: ParserPool;
   private readonly defaults: Required<Omit<ParseOptions, 'onPage'>>;
   private readonly logger: Logger;
 
   constructor(options: DocumentParserOptions = {}) {
     this.logger = options.logger ?? silentLogger;
     this.defaults = { ...PARSE_DEFAULTS, ...withoutUndefined(options.defaults ?? {}) };
-    const workers = options.workers ?? PDF_PARSER_DEFAULTS.workers;
-    const memoryLimitMb = options.memoryLimitMb ?? PDF_PARSER_DEFAULTS.memoryLimitMb;
+    const workers = options.workers ?? PARSER_POOL_DEFAULTS.workers;
+    const memoryLimitMb = options.memoryLimitMb ?? PARSER_POOL_DEFAULTS.memoryLimitMb;
     const problems = [
       ...limitProblems(this.defaults),
-      ...pdfParserOptionProblems(workers, memoryLimitMb),
+      ...parserPoolOptionProblems(workers, memoryLimitMb),
     ];
     if (problems.length > 0) throw new ValidationError(problems);
-    this.pdfParser = new PdfParser({ workers, memoryLimitMb, logger: this.logger });
+    this.pool = new ParserPool({ workers, memoryLimitMb, logger: this.logger });
   }
 
   /**
@@ -92,13 +91,8 @@ export class DocumentParser {
     if (document.data.length > limits.maxBytes) {
       throw new DocumentTooLargeError('bytes', limits.maxBytes, document.data.length);
     }
-    const type = document.type ?? detectDocumentType(document.name, document.data);
-    if (type !== 'pdf') {
-      const pages = parseTextDocument(document.data, type);
-      options.onPage?.(1, 1);
-      return pages;
-    }
-    return this.pdfParser.parse(document.data, {
+    return this.pool.parse(document.data, {
+      type: document.type ?? detectDocumentType(document.name, document.data),
       password: document.password,
       maxPages: limits.maxPages,
       minCharsPerPage: limits.minCharsPerPage,
@@ -117,7 +111,7 @@ export class DocumentParser {
 
   /** Terminates the PDF workers; pending parses fail. */
   close(): Promise<void> {
-    return this.pdfParser.close();
+    return this.pool.close();
   }
 
   private async parseSettled(document: DocumentInput, options: ParseOptions): Promise<ParseResult> {

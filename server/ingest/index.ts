@@ -10,7 +10,7 @@ export {
   type ParseOptions,
   type ParseResult,
 } from './document-parser.js';
-export { PDF_PARSER_DEFAULTS } from './pdf-parser.js';
+export { PARSER_POOL_DEFAULTS } from './parser-pool.js';
 export { detectDocumentType } from './document-type.js';
 export { chunkDocument, CHUNK_DEFAULTS, type ChunkOptions, type TokenCounter } from './chunker.js';
 export { joinPages, pageNumberAt, type JoinedPages } from './page-offsets.js';

@@ -14,8 +14,6 @@ export function parseTextDocument(
   data: Uint8Array,
   type: Exclude<DocumentType, 'pdf'>,
 ): ParsedPage[] {
-  // NOTE: this runs on the caller's thread; a text file near maxBytes (100 MiB by default) takes
-  // on the order of a second to decode and normalise, stalling the event loop for that long.
   let decoded: string;
   try {
     decoded = utf8.decode(data);
@@ -26,7 +24,6 @@ export function parseTextDocument(
   }
   const unified = decoded.replace(/\r\n?/gu, '\n');
   const text = normalizePageText(type === 'markdown' ? markdownToText(unified) : unified);
-  const characters = text.match(/[\p{L}\p{N}]/gu)?.length ?? 0;
-  if (characters === 0) throw new NoExtractableTextError(1, 0);
+  if (!/[\p{L}\p{N}]/u.test(text)) throw new NoExtractableTextError(1, 0);
   return [{ pageNumber: 1, text }];
 }

@@ -3,13 +3,17 @@ import { extname } from 'node:path';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
 import { ValidationError } from '../core/errors.js';
-import type { ParsedPage } from './types.js';
+import type { DocumentType, ParsedPage } from './types.js';
 import { DocumentTooLargeError, ParserFailedError, ParseTimeoutError } from './errors.js';
 import { PDFJS_MODULES } from './pdf-extract.js';
-import { deserializeError, type PdfJob, type PdfWorkerMessage } from './pdf-worker-protocol.js';
+import {
+  deserializeError,
+  type ParseJob,
+  type ParseWorkerMessage,
+} from './parse-worker-protocol.js';
 
-/** Options of {@link PdfParser}; defaults in {@link PDF_PARSER_DEFAULTS}. */
-export interface PdfParserOptions {
+/** Options of {@link ParserPool}; defaults in {@link PARSER_POOL_DEFAULTS}. */
+export interface ParserPoolOptions {
   /** Worker threads, each parsing one document at a time. */
   workers?: number;
   /** V8 heap limit of each worker in megabytes; a document needing more fails as too large. */
@@ -17,11 +21,12 @@ export interface PdfParserOptions {
   logger?: Logger;
 }
 
-/** Defaults of {@link PdfParserOptions}: one worker with a 512 MB heap. */
-export const PDF_PARSER_DEFAULTS = { workers: 1, memoryLimitMb: 512 } as const;
+/** Defaults of {@link ParserPoolOptions}: one worker with a 512 MB heap. */
+export const PARSER_POOL_DEFAULTS = { workers: 1, memoryLimitMb: 512 } as const;
 
-/** Per-document options of {@link PdfParser.parse}. */
-export interface PdfParseOptions {
+/** Per-document options of {@link ParserPool.parse}. */
+export interface PoolParseOptions {
+  type: DocumentType;
   password?: string;
   maxPages: number;
   minCharsPerPage: number;
@@ -33,7 +38,7 @@ export interface PdfParseOptions {
 interface Task {
   id: number;
   data: Uint8Array;
-  options: PdfParseOptions;
+  options: PoolParseOptions;
   resolve: (pages: ParsedPage[]) => void;
   reject: (error: Error) => void;
 }
@@ -44,8 +49,8 @@ interface Slot {
   timer: NodeJS.Timeout | undefined;
 }
 
-/** Lists what is wrong with PDF parser options, one sentence per problem. */
-export function pdfParserOptionProblems(workers: number, memoryLimitMb: number): string[] {
+/** Lists what is wrong with parser pool options, one sentence per problem. */
+export function parserPoolOptionProblems(workers: number, memoryLimitMb: number): string[] {
   const problems: string[] = [];
   if (!Number.isInteger(workers) || workers < 1) {
     problems.push(`workers must be a positive integer, got ${workers}`);
@@ -57,7 +62,7 @@ export function pdfParserOptionProblems(workers: number, memoryLimitMb: number):
 }
 
 const sourceExtension = extname(import.meta.url);
-const workerUrl = new URL(`./pdf-worker${sourceExtension}`, import.meta.url);
+const workerUrl = new URL(`./parse-worker${sourceExtension}`, import.meta.url);
 
 /**
  * Starts the worker script. Compiled, it is plain JavaScript. Run from TypeScript source (tests,
@@ -81,11 +86,11 @@ function startWorker(options: WorkerOptions): Worker {
 }
 
 /**
- * Parses PDFs in worker threads that stay warm between documents. A worker that passes its
+ * Parses documents in worker threads that stay warm between documents. A worker that passes its
  * deadline, exceeds its heap limit or crashes is terminated and replaced for the next document,
  * so a file that keeps pdf.js busy in synchronous code costs one worker, never the event loop.
  */
-export class PdfParser {
+export class ParserPool {
   private readonly memoryLimitMb: number;
   private readonly logger: Logger;
   private readonly slots: Slot[];
@@ -93,11 +98,11 @@ export class PdfParser {
   private nextId = 1;
   private closed = false;
 
-  constructor(options: PdfParserOptions = {}) {
-    this.memoryLimitMb = options.memoryLimitMb ?? PDF_PARSER_DEFAULTS.memoryLimitMb;
+  constructor(options: ParserPoolOptions = {}) {
+    this.memoryLimitMb = options.memoryLimitMb ?? PARSER_POOL_DEFAULTS.memoryLimitMb;
     this.logger = options.logger ?? silentLogger;
-    const workers = options.workers ?? PDF_PARSER_DEFAULTS.workers;
-    const problems = pdfParserOptionProblems(workers, this.memoryLimitMb);
+    const workers = options.workers ?? PARSER_POOL_DEFAULTS.workers;
+    const problems = parserPoolOptionProblems(workers, this.memoryLimitMb);
     if (problems.length > 0) throw new ValidationError(problems);
     this.slots = Array.from({ length: workers }, () => ({
       worker: undefined,
@@ -106,9 +111,9 @@ export class PdfParser {
     }));
   }
 
-  /** Parses one PDF; the bytes are copied, so the caller keeps its buffer. */
-  parse(data: Uint8Array, options: PdfParseOptions): Promise<ParsedPage[]> {
-    if (this.closed) return Promise.reject(new ParserFailedError('the PDF parser is closed'));
+  /** Parses one document; the bytes are copied, so the caller keeps its buffer. */
+  parse(data: Uint8Array, options: PoolParseOptions): Promise<ParsedPage[]> {
+    if (this.closed) return Promise.reject(new ParserFailedError('the parser is closed'));
     return new Promise((resolve, reject) => {
       // A copy with its own ArrayBuffer, transferred to the worker: Buffer.slice() would share
       // memory, and transferring that would detach the caller's buffer (or Node's buffer pool).
@@ -122,11 +127,11 @@ export class PdfParser {
   async close(): Promise<void> {
     this.closed = true;
     for (const task of this.queue.splice(0)) {
-      task.reject(new ParserFailedError('the PDF parser was closed'));
+      task.reject(new ParserFailedError('the parser was closed'));
     }
     const exits = this.slots.map((slot) => {
       const exit = this.retire(slot);
-      this.finish(slot, undefined, new ParserFailedError('the PDF parser was closed'));
+      this.finish(slot, undefined, new ParserFailedError('the parser was closed'));
       return exit;
     });
     await Promise.all(exits);
@@ -145,8 +150,15 @@ export class PdfParser {
     const worker = slot.worker ?? this.spawn(slot);
     slot.task = task;
     slot.timer = setTimeout(() => this.handleTimeout(slot, task), task.options.timeoutMs);
-    const { password, maxPages, minCharsPerPage } = task.options;
-    const job: PdfJob = { id: task.id, data: task.data, password, maxPages, minCharsPerPage };
+    const { type, password, maxPages, minCharsPerPage } = task.options;
+    const job: ParseJob = {
+      id: task.id,
+      type,
+      data: task.data,
+      password,
+      maxPages,
+      minCharsPerPage,
+    };
     worker.ref();
     worker.postMessage(job, [task.data.buffer as ArrayBuffer]);
   }
@@ -155,14 +167,14 @@ export class PdfParser {
     const worker = startWorker({
       resourceLimits: { maxOldGenerationSizeMb: this.memoryLimitMb },
     });
-    worker.on('message', (message: PdfWorkerMessage) => this.handleMessage(slot, message));
+    worker.on('message', (message: ParseWorkerMessage) => this.handleMessage(slot, message));
     worker.on('error', (error) => this.handleCrash(slot, worker, error));
     worker.on('exit', (code) => this.handleExit(slot, worker, code));
     slot.worker = worker;
     return worker;
   }
 
-  private handleMessage(slot: Slot, message: PdfWorkerMessage): void {
+  private handleMessage(slot: Slot, message: ParseWorkerMessage): void {
     const task = slot.task;
     if (task === undefined || message.id !== task.id) return;
     if (message.kind === 'page') {
@@ -178,7 +190,7 @@ export class PdfParser {
     if (slot.task !== task) return;
     this.logger.warn(
       { taskId: task.id, timeoutMs: task.options.timeoutMs },
-      'PDF parse timed out; terminating its worker',
+      'parse timed out; terminating its worker',
     );
     // Retire before finishing, so the next document gets a fresh worker, not this one.
     void this.retire(slot);
@@ -190,8 +202,8 @@ export class PdfParser {
     const failure =
       error.code === 'ERR_WORKER_OUT_OF_MEMORY'
         ? new DocumentTooLargeError('memory', this.memoryLimitMb, undefined, { cause: error })
-        : new ParserFailedError(`PDF worker crashed (${error.message})`, { cause: error });
-    this.logger.warn({ err: error, taskId: slot.task?.id }, 'PDF worker failed; replacing it');
+        : new ParserFailedError(`parse worker crashed (${error.message})`, { cause: error });
+    this.logger.warn({ err: error, taskId: slot.task?.id }, 'parse worker failed; replacing it');
     slot.worker = undefined;
     this.finish(slot, undefined, failure);
   }
@@ -199,7 +211,7 @@ export class PdfParser {
   private handleExit(slot: Slot, worker: Worker, code: number): void {
     if (slot.worker !== worker) return;
     slot.worker = undefined;
-    this.finish(slot, undefined, new ParserFailedError(`PDF worker exited with code ${code}`));
+    this.finish(slot, undefined, new ParserFailedError(`parse worker exited with code ${code}`));
   }
 
   /** Settles the slot's task, if any, and hands the slot the next queued document. */

@@ -1,4 +1,4 @@
-import type { ParsedPage } from './types.js';
+import type { DocumentType, ParsedPage } from './types.js';
 import {
   DocumentTooLargeError,
   EncryptedDocumentError,
@@ -8,17 +8,18 @@ import {
   type SizeLimit,
 } from './errors.js';
 
-/** A document sent to a PDF worker. `data` is transferred, so the sender loses it. */
-export interface PdfJob {
+/** A document sent to a parse worker. `data` is transferred, so the sender loses it. */
+export interface ParseJob {
   id: number;
+  type: DocumentType;
   data: Uint8Array;
   password?: string;
   maxPages: number;
   minCharsPerPage: number;
 }
 
-/** Messages a PDF worker posts back, each naming the job it belongs to. */
-export type PdfWorkerMessage =
+/** Messages a parse worker posts back, each naming the job it belongs to. */
+export type ParseWorkerMessage =
   | { id: number; kind: 'page'; done: number; total: number }
   | { id: number; kind: 'pages'; pages: ParsedPage[] }
   | { id: number; kind: 'error'; error: SerializedError };
