@@ -17,7 +17,7 @@ import type {
 import type { StreamMetrics } from '../stream/metrics.js';
 import type { Hit, IngestStage } from '../stream/protocol.js';
 import type { ChunkDocument, IndexHit, IndexView, ParseDocument } from './ports.js';
-import { SequenceWaiter } from './sequence-waiter.js';
+import { AppliedSequence } from '../replication/applied-sequence.js';
 
 /** Options of {@link DocumentService}. */
 export interface DocumentServiceOptions {
@@ -47,7 +47,7 @@ export interface DocumentServiceOptions {
  * So a document is searchable here exactly when the log says so, and on every server soon after.
  */
 export class DocumentService implements DataPlane {
-  private readonly waiter: SequenceWaiter;
+  private readonly waiter: AppliedSequence;
   private readonly conversations = new MemoryConversationStore();
   private readonly log: Logger;
   private readonly applying = new AbortController();
@@ -57,7 +57,7 @@ export class DocumentService implements DataPlane {
 
   constructor(private readonly options: DocumentServiceOptions) {
     this.log = options.logger;
-    this.waiter = new SequenceWaiter(options.index.lastAppliedSeq);
+    this.waiter = new AppliedSequence(options.index.lastAppliedSeq);
   }
 
   /** Starts applying the log from the index's last applied entry and following new ones. */
@@ -84,12 +84,12 @@ export class DocumentService implements DataPlane {
   }
 
   stats(): DataPlaneStats {
-    return { ...this.options.index.counts(), lastAppliedSeq: this.waiter.current };
+    return { ...this.options.index.counts(), lastAppliedSeq: this.waiter.value };
   }
 
   readiness(): { ready: boolean; reason?: string } {
     if (this.logError) return { ready: false, reason: `log unavailable: ${this.logError}` };
-    const lag = this.logHeadSeq - this.waiter.current;
+    const lag = this.logHeadSeq - this.waiter.value;
     if (lag > (this.options.readyLag ?? 0)) {
       return { ready: false, reason: `catching up: ${lag} log entries behind` };
     }
@@ -149,7 +149,7 @@ export class DocumentService implements DataPlane {
         dimension: this.options.embedder.dimension,
         vectors,
       });
-      await this.waiter.waitFor(appended, this.options.consistencyTimeoutMs ?? 30_000);
+      await this.waiter.waitFor(appended, { timeoutMs: this.options.consistencyTimeoutMs ?? 30_000 });
       return appended;
     });
     onProgress('index', chunks.length, chunks.length);
@@ -171,7 +171,7 @@ export class DocumentService implements DataPlane {
     const started = performance.now();
     const hits = await this.retrieve(query, options);
     this.options.metrics.searchSeconds.observe((performance.now() - started) / 1000);
-    return { hits: hits.map(toHit), seq: this.waiter.current };
+    return { hits: hits.map(toHit), seq: this.waiter.value };
   }
 
   async *ask(request: AskRequest): AsyncIterable<AnswerStreamEvent> {
@@ -219,7 +219,7 @@ export class DocumentService implements DataPlane {
   async deleteDocument(documentId: string): Promise<{ seq: number; found: boolean }> {
     const found = this.findDocument(documentId) !== undefined;
     const seq = await this.options.log.append({ type: 'document.delete', documentId });
-    await this.waiter.waitFor(seq, this.options.consistencyTimeoutMs ?? 30_000);
+    await this.waiter.waitFor(seq, { timeoutMs: this.options.consistencyTimeoutMs ?? 30_000 });
     return { seq, found };
   }
 
@@ -228,11 +228,10 @@ export class DocumentService implements DataPlane {
     options: { k: number; minSeq?: number; signal: AbortSignal },
   ): Promise<IndexHit[]> {
     if (options.minSeq !== undefined) {
-      await this.waiter.waitFor(
-        options.minSeq,
-        this.options.consistencyTimeoutMs ?? 5000,
-        options.signal,
-      );
+      await this.waiter.waitFor(options.minSeq, {
+        timeoutMs: this.options.consistencyTimeoutMs ?? 5000,
+        signal: options.signal,
+      });
     }
     const [vector] = await this.options.embedder.embed([query], { signal: options.signal });
     return this.options.index.search(vector!, options.k);
@@ -327,7 +326,7 @@ export class DocumentService implements DataPlane {
       documentId: document.id,
       pages: document.pageCount,
       chunks: document.chunkCount,
-      seq: this.waiter.current,
+      seq: this.waiter.value,
       duplicate: true,
     };
   }

@@ -7,7 +7,7 @@ import { formatHelp, parseArgs, resolveConfig, type ConfigOf } from '../core/con
 import { createLogger, type Logger } from '../core/logger.js';
 import { createEmbedder, defaultModelDir } from '../embed/index.js';
 import { chunkDocument, DocumentParser } from '../ingest/index.js';
-import { DocumentStore } from '../index/index.js';
+import { DocumentStore } from '../index/document-store.js';
 import { FileLog } from '../replication/file-log.js';
 import { NatsLog } from '../replication/nats-log.js';
 import type { DocumentLog } from '../replication/types.js';

@@ -29,7 +29,6 @@ export interface IndexHit {
 /** The local index as the service uses it: a view of the log, applied in sequence order. */
 export interface IndexView {
   readonly lastAppliedSeq: number;
-  readonly dimension: number;
   apply(entry: LogEntry): Promise<void>;
   search(vector: Float32Array, k: number): Promise<IndexHit[]>;
   findDocument(documentId: string): DocumentInfo | undefined;

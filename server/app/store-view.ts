@@ -1,4 +1,4 @@
-import type { DocumentStore } from '../index/index.js';
+import type { DocumentStore } from '../index/document-store.js';
 import type { IndexView } from './ports.js';
 
 /** Adapts the persistent document store to the service's view of an index. */
@@ -6,9 +6,6 @@ export function storeView(store: DocumentStore): IndexView {
   return {
     get lastAppliedSeq() {
       return store.lastAppliedSeq;
-    },
-    get dimension() {
-      return store.dimension;
     },
     apply: async (entry) => {
       await store.apply(entry);

@@ -35,7 +35,7 @@ export type ErrorCode =
   | 'TOO_MANY_INGESTS'
   | 'DRAINING'
   | 'CANCELLED'
-  | 'CONSISTENCY_TIMEOUT'
+  | 'SEQ_NOT_APPLIED'
   | 'LOG_UNAVAILABLE'
   | 'INTERNAL'
   | (string & {});
