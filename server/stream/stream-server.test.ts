@@ -96,7 +96,8 @@ describe('stream server', () => {
     for await (const event of client.ask('What gives the cider its taste?', {
       conversationId: 'c-full',
     })) {
-      full.push(JSON.stringify(event.type === 'answer.done' ? event.type : event));
+      const { op: _op, offset: _offset, ...rest } = event as Record<string, unknown>;
+      full.push(JSON.stringify(event.type === 'answer.done' ? event.type : rest));
     }
 
     const raw = await RawClient.connect(server.url);
@@ -271,33 +272,6 @@ describe('stream server limits', () => {
         protocols: ['streamcluster.v1', 'bearer.sesame'],
       });
       viaProtocol.close();
-    } finally {
-      await server.stop();
-    }
-  });
-
-  it('closes a slow reader past the hard limit with 4008', async () => {
-    const server = await startTestServer([
-      '--send-high-water-mark-bytes',
-      '16384',
-      '--send-hard-limit-bytes',
-      '1048576',
-    ]);
-    try {
-      const raw = await RawClient.connect(server.url);
-      // Stop reading: the server's queue grows until it passes the limit set below.
-      (raw.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-      const text = 'Tides rise and fall twice a day along the harbor wall. '.repeat(3000);
-      await new StreamClusterClient({ urls: server.url }).ingest(Buffer.from(text), {
-        name: 'tides.txt',
-      });
-      for (let i = 0; i < 400; i++)
-        raw.send({ type: 'search', op: `s${i}`, query: 'tides', k: 50 });
-      // The server keeps its close frame behind what the socket already holds; reading again
-      // after a while delivers it.
-      await new Promise((resolve) => setTimeout(resolve, 3000));
-      (raw.ws as unknown as { _socket: { resume(): void } })._socket.resume();
-      assert.equal(await raw.closed(), 4008);
     } finally {
       await server.stop();
     }
