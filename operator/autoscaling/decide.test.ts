@@ -37,7 +37,7 @@ function servers(count: number, load: ServerLoad, nowMs = T0): ServerReading[] {
 }
 
 function unanswered(index: number): ServerReading {
-  return { podName: `demo-server-${index}`, missingReason: 'GET /stats timed out after 2000 ms' };
+  return { podName: `demo-server-${index}`, error: 'GET /stats timed out after 2000 ms' };
 }
 
 function enabled(overrides: AutoscalingSpecInput = {}) {

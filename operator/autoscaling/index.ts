@@ -23,3 +23,10 @@ export {
 } from './state.js';
 export type { MetricsSummary } from './summary.js';
 export { findAutoscalingProblems, validateAutoscalingSpec } from './validate.js';
+export { InvalidStatsError, parseStats } from './parse-stats.js';
+export {
+  StatsCollector,
+  StatsReadError,
+  type StatsCollectorOptions,
+  type StatsTarget,
+} from './stats-collector.js';

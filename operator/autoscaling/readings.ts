@@ -12,15 +12,16 @@ export interface ServerSample {
   sampledAtMs: number;
 }
 
-/** The reading of one ready server: a sample, or the reason there is none. */
+/** The reading of one ready server: its latest fresh sample, the latest error, or both. */
 export interface ServerReading {
   podName: string;
+  /** Latest fresh sample; after a failed read, the previous one until it turns stale. */
   sample?: ServerSample;
-  /** Why `sample` is absent, such as a timeout, an HTTP status or an invalid body. */
-  missingReason?: string;
+  /** Message of the latest failed read, such as a timeout, an HTTP status or an invalid body. */
+  error?: string;
 }
 
-/** Age after which a sample counts as missing, in milliseconds: two 15 s reading intervals. */
+/** Age after which a sample counts as missing, in milliseconds: twice a 15 s reading interval. */
 export const DEFAULT_MAX_SAMPLE_AGE_MS = 30_000;
 
 /** Fresh samples of one decision, with the servers they leave uncovered. */
@@ -38,9 +39,9 @@ function isUsable(sample: ServerSample | undefined): sample is ServerSample {
 }
 
 /**
- * Keeps the samples taken within `maxSampleAgeMs` of `nowMs`. Every server the current count
- * asks for is expected to report: one that is not ready, did not answer or answered too long
- * ago is missing. A draining server's sample is kept, because its connections move to the other
+ * Keeps the samples taken within `maxSampleAgeMs` of `nowMs`. Each server of the current count
+ * is expected to report, so one that is not ready, did not answer or answered too long ago is
+ * missing. A draining server's sample is kept, because its connections move to the other
  * servers, but it covers none of the current count.
  */
 export function selectFreshSamples(
