@@ -61,7 +61,7 @@ export interface AutoscalingSpec {
   targetConnectionsPerServer: number;
   /** Event-loop utilization per server to aim for, as a fraction; (0, 1], default 0.7. */
   targetEventLoopUtilization: number;
-  /** Relative deviation from a target that causes no change; [0, 1), default 0.1. */
+  /** Relative deviation from a target that causes no change; 0 to 1, default 0.1. */
   tolerance: number;
   fallback: FallbackSpec;
   behavior: ScalingBehavior;

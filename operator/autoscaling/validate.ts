@@ -85,8 +85,8 @@ function checkTargets(spec: AutoscalingSpec, problems: string[]): void {
     );
   }
   const tolerance = spec.tolerance;
-  if (typeof tolerance !== 'number' || !(tolerance >= 0 && tolerance < 1)) {
-    problems.push(`tolerance must be a fraction from 0 to below 1, got ${show(tolerance)}`);
+  if (typeof tolerance !== 'number' || !(tolerance >= 0 && tolerance <= 1)) {
+    problems.push(`tolerance must be a fraction from 0 to 1, got ${show(tolerance)}`);
   }
 }
 
