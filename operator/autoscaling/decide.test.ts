@@ -86,7 +86,8 @@ describe('decide: tolerance and metrics', () => {
       name: 'keeps the count within the tolerance above target',
       input: { currentReplicas: 3, readings: servers(3, { connections: 327 }) },
       desired: 3,
-      reason: /^kept 3 servers: metrics within tolerance 0.1 of target/,
+      reason:
+        /^kept 3 servers: connections 981 \(327 per server\) over target 300 per server, within tolerance 0.1$/,
     },
     {
       name: 'scales up just past the tolerance',
@@ -128,6 +129,12 @@ describe('decide: tolerance and metrics', () => {
       name: 'takes the larger count when both metrics are below',
       input: { currentReplicas: 4, readings: servers(4, { connections: 75, elu: 0.5 }) },
       desired: 3,
+    },
+    {
+      name: 'keeps the count when rounding up gives it',
+      input: { currentReplicas: 4, readings: servers(4, { connections: 60, elu: 0.56 }) },
+      desired: 4,
+      reason: /^kept 4 servers: no metric asks for a different count: connections 240/,
     },
     {
       name: 'honours a custom tolerance',

@@ -9,7 +9,7 @@ function compare(ratio: number): string {
   return 'at';
 }
 
-/** "connections 1800 (600 per server) over target 300 per server", and the like. */
+/** Describes one metric, as in "connections 1800 (600 per server) over target 300 per server". */
 export function describeProposal(proposal: MetricProposal): string {
   const relation = compare(proposal.ratio);
   if (proposal.metric === 'connections') {
@@ -25,7 +25,7 @@ export function describeProposal(proposal: MetricProposal): string {
   );
 }
 
-/** Why the metrics recommend `recommended` servers instead of `currentReplicas`. */
+/** Describes why the metrics recommend `recommended` servers rather than `currentReplicas`. */
 export function explainMetrics(
   metrics: MetricsSummary,
   recommended: number,
@@ -33,21 +33,25 @@ export function explainMetrics(
   spec: AutoscalingSpec,
 ): string {
   const all = metrics.proposals.map(describeProposal).join(', ');
-  if (recommended > currentReplicas) {
-    const drivers = metrics.proposals.filter((proposal) => proposal.replicas === recommended);
-    return drivers.map(describeProposal).join(' and ');
-  }
+  const drivers = metrics.proposals.filter((proposal) => proposal.replicas === recommended);
+  const driving = drivers.map(describeProposal).join(' and ');
+  if (recommended > currentReplicas) return driving;
   if (recommended < currentReplicas) return `all metrics below target: ${all}`;
+
   if (metrics.proposals.some((proposal) => proposal.heldBy === 'missingMetrics')) {
     return (
       `${metrics.missingServers} of ${currentReplicas} servers have no fresh metrics, ` +
       `so no server is removed: ${all}`
     );
   }
-  return `metrics within tolerance ${spec.tolerance} of target: ${all}`;
+  if (drivers.every((proposal) => proposal.heldBy === 'tolerance')) {
+    return `${driving}, within tolerance ${spec.tolerance}`;
+  }
+  // A metric below target whose rounded-up count still equals the current count.
+  return `no metric asks for a different count: ${all}`;
 }
 
-/** Why no metrics could be used, and what the fallback does about it. */
+/** Describes why no metrics could be used, and what the fallback does about it. */
 export function explainMissingMetrics(
   metrics: MetricsSummary,
   failures: number,
@@ -66,7 +70,7 @@ export function explainMissingMetrics(
   return `${what} (${readings}), so the fallback of at least ${replicas} servers applies`;
 }
 
-/** The clause naming what held the desired count back, or an empty string. */
+/** Returns the clause naming what held the desired count back, or an empty string. */
 export function explainLimit(
   normalized: Normalized,
   recommended: number,
@@ -94,7 +98,7 @@ export function explainLimit(
   }
 }
 
-/** "scaled from 3 to 5: ..." or "kept 3 servers: ...". */
+/** Builds the decision sentence: "scaled from 3 to 5: ..." or "kept 3 servers: ...". */
 export function sentence(currentReplicas: number, desiredReplicas: number, cause: string): string {
   if (desiredReplicas === currentReplicas) return `kept ${currentReplicas} servers: ${cause}`;
   return `scaled from ${currentReplicas} to ${desiredReplicas}: ${cause}`;
