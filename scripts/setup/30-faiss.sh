@@ -2,8 +2,8 @@
 # Builds the project's FAISS binding (server/index/native/faiss_addon.cc) against Debian's
 # libfaiss-dev and places it at node_modules/.streamcluster/streamcluster_faiss.node, where
 # server/index/faiss-addon.ts loads it. The compiled file is cached in $STREAMCLUSTER_CACHE
-# under a hash of everything that goes into it, so after `npm ci` wipes node_modules a rerun
-# only copies the file back; a changed source, header package or libfaiss builds a new one.
+# under a hash of everything that goes into it. After `npm ci` wipes node_modules, a rerun only
+# copies the file back, and a changed source, header package or libfaiss builds a new one.
 set -euo pipefail
 script=$(realpath "$0")
 cd "$(dirname "$script")/../.."
