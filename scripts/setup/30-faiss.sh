@@ -2,10 +2,11 @@
 # Builds the project's FAISS binding (server/index/native/faiss_addon.cc) against Debian's
 # libfaiss-dev and places it at node_modules/.streamcluster/streamcluster_faiss.node, where
 # server/index/faiss-addon.ts loads it. The compiled file is cached in $STREAMCLUSTER_CACHE
-# under a hash of everything that goes into it, so after `npm ci` wipes node_modules a rerun
-# only copies the file back; a changed source, header package or libfaiss builds a new one.
+# under a hash of everything that goes into it. After `npm ci` wipes node_modules, a rerun only
+# copies the file back, and a changed source, header package or libfaiss builds a new one.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+script=$(realpath "$0")
+cd "$(dirname "$script")/../.."
 source scripts/lib/common.sh
 
 ensure_apt libfaiss-dev libopenblas-dev g++
@@ -24,7 +25,7 @@ libs=(/usr/lib/x86_64-linux-gnu/libfaiss.a -lblas -llapack -lgomp)
 # The key covers the source, this script (flags), the header packages and the libfaiss build.
 key=$(
   {
-    cat "$source_file" "$0"
+    cat "$source_file" "$script"
     node -p "['node-addon-api', 'node-api-headers'].map((name) => require('./node_modules/' + name + '/package.json').version).join(' ')"
     dpkg-query -W -f='${Version}\n' libfaiss-dev g++
   } | sha256sum | cut -c1-16

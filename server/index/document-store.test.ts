@@ -81,6 +81,15 @@ describe('DocumentStore', () => {
     assert.ok(hits.every((hit) => hit.document.id === beta.document.id));
   });
 
+  it('rejects an invalid seq', async () => {
+    await assert.rejects(
+      store.apply(entry(Number.NaN, putRecord('alpha', 1, DIMENSION, 1))),
+      /seq must be a positive integer, got NaN/,
+    );
+    await assert.rejects(store.apply(entry(0, putRecord('alpha', 1, DIMENSION, 1))), /got 0/);
+    assert.equal(store.lastAppliedSeq, 0);
+  });
+
   it('ignores conversation turns but advances its seq', async () => {
     const turn = {
       type: 'conversation.turn' as const,

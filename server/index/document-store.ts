@@ -151,7 +151,10 @@ export class DocumentStore {
    * Applies a log entry once. Entries with seq <= lastAppliedSeq are skipped; later seqs may leave
    * gaps. A rejected entry leaves the store and lastAppliedSeq unchanged.
    */
-  apply(entry: LogEntry): Promise<ApplyOutcome> {
+  async apply(entry: LogEntry): Promise<ApplyOutcome> {
+    if (!Number.isSafeInteger(entry.seq) || entry.seq < 1) {
+      throw new ValidationError([`seq must be a positive integer, got ${entry.seq}`]);
+    }
     return this.#serially(() => this.#applyNow(entry));
   }
 

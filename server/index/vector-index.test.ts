@@ -65,7 +65,7 @@ describe('VectorIndex', () => {
   it('rejects added vectors of another dimension', async () => {
     await withIndex({}, async (index) => {
       // 2 chunks of 32 floats each is a multiple of 16 that FAISS itself would accept as 4 rows.
-      assert.throws(() => index.add(ids('c', 2), new Float32Array(64)), /must be 16 .* got 32/);
+      await assert.rejects(index.add(ids('c', 2), new Float32Array(64)), /must be 16 .* got 32/);
       assert.equal(index.size, 0);
     });
   });

@@ -147,14 +147,14 @@ export class VectorIndex {
   }
 
   /** Adds one vector per chunk; `vectors` contains `chunkIds.length` rows of `dimension` floats. */
-  add(chunkIds: readonly string[], vectors: Float32Array): Promise<void> {
+  async add(chunkIds: readonly string[], vectors: Float32Array): Promise<void> {
     this.#checkOpen();
     this.#checkAdd(chunkIds, vectors);
     return this.#exclusive(() => this.#addNow(chunkIds, vectors));
   }
 
   /** Removes the chunks' vectors and resolves with how many were present. */
-  remove(chunkIds: readonly string[]): Promise<number> {
+  async remove(chunkIds: readonly string[]): Promise<number> {
     this.#checkOpen();
     return this.#exclusive(() => this.#removeNow(chunkIds));
   }
@@ -178,7 +178,7 @@ export class VectorIndex {
   }
 
   /** Captures the FAISS bytes and labels between mutations, so the two agree. */
-  export(): Promise<VectorIndexExport> {
+  async export(): Promise<VectorIndexExport> {
     this.#checkOpen();
     return this.#exclusive(async () => ({
       bytes: await wrapNative('serialize', () => this.#native.serialize()),
@@ -230,7 +230,7 @@ export class VectorIndex {
   // Labels are registered before FAISS gets the vectors, so a search never returns a label the
   // maps do not know yet. Vectors go to FAISS in slices, so a search waiting for the index mutex
   // waits for one slice rather than a whole large document. A failed slice removes the vectors
-  // added before it and forgets the labels again.
+  // added before it and unregisters the labels.
   async #addNow(chunkIds: readonly string[], vectors: Float32Array): Promise<void> {
     const labels = new Float64Array(chunkIds.length);
     chunkIds.forEach((chunkId, i) => {

@@ -610,7 +610,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   faiss::distance_compute_blas_threshold = 1;
   // OpenBLAS spreads each product over every core by default. On 2 busy cores that cost 70 ms of
   // CPU per 50k x 384 query against 22 ms with one thread, and p50 latency rose fivefold, so it
-  // gets one thread unless OPENBLAS_NUM_THREADS says otherwise.
+  // gets one thread unless OPENBLAS_NUM_THREADS is set.
   if (openblas_set_num_threads != nullptr && std::getenv("OPENBLAS_NUM_THREADS") == nullptr) {
     openblas_set_num_threads(1);
   }
