@@ -79,7 +79,8 @@ function tooLargeMessage(limit: SizeLimit, maximum: number, actual: number | und
     );
   }
   const option = limit === 'bytes' ? 'maxBytes' : 'maxPages';
-  return `document must have at most ${maximum} ${limit}, got ${actual}; split it or raise ${option}`;
+  const fix = `split it or raise ${option}`;
+  return `document must have at most ${maximum} ${limit}, got ${actual}; ${fix}`;
 }
 
 /** Parsing did not finish within the deadline; the parser was stopped. */
