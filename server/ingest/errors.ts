@@ -73,9 +73,14 @@ export class DocumentTooLargeError extends StreamClusterError {
 
 function tooLargeMessage(limit: SizeLimit, maximum: number, actual: number | undefined): string {
   if (limit === 'memory') {
-    return `parsing must fit in ${maximum} MB of heap, got more; split the document or raise the memory limit`;
+    return (
+      `parsing must fit in ${maximum} MB of heap, got more; ` +
+      'split the document or raise memoryLimitMb'
+    );
   }
-  return `document must have at most ${maximum} ${limit}, got ${actual}; split it or raise the limit`;
+  const option = limit === 'bytes' ? 'maxBytes' : 'maxPages';
+  const fix = `split it or raise ${option}`;
+  return `document must have at most ${maximum} ${limit}, got ${actual}; ${fix}`;
 }
 
 /** Parsing did not finish within the deadline; the parser was stopped. */

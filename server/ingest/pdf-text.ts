@@ -109,8 +109,9 @@ function startsParagraph(previous: Line, line: Line): boolean {
 
 // Spaces other than U+0020 and the line break.
 const OTHER_SPACES = '\\t\\v\\f\\r\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000';
-// Matches only what must change: a run of two or more spaces, or any space but U+0020. Matching
-// every single U+0020 too, as /[^\S\n]+/ does, made this step ten times slower on large files.
+// Matches only what must change: a run of two or more spaces, or any space but U+0020.
+// Matching every single U+0020 too, as /[^\S\n]+/ does, made this step several times slower
+// on large files.
 const SPACE_TO_COLLAPSE = new RegExp(`[ ${OTHER_SPACES}]{2,}|[${OTHER_SPACES}]`, 'g');
 
 /**

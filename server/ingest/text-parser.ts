@@ -7,8 +7,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /**
  * Parses a plain text or Markdown file into one page: UTF-8 decoded (a byte-order mark is
- * dropped), Markdown reduced to its text, NFKC-normalised. Line breaks are kept; the chunker
- * reads a single line break as a space.
+ * dropped), Markdown reduced to its text, NFKC-normalised. Line breaks are kept but empty lines
+ * are dropped. The chunker reads a single line break as a space.
  */
 export function parseTextDocument(
   data: Uint8Array,
