@@ -149,7 +149,9 @@ export class DocumentService implements DataPlane {
         dimension: this.options.embedder.dimension,
         vectors,
       });
-      await this.waiter.waitFor(appended, { timeoutMs: this.options.consistencyTimeoutMs ?? 30_000 });
+      await this.waiter.waitFor(appended, {
+        timeoutMs: this.options.consistencyTimeoutMs ?? 30_000,
+      });
       return appended;
     });
     onProgress('index', chunks.length, chunks.length);

