@@ -27,18 +27,30 @@ export function createAdminServer(options: AdminServerOptions): Server {
   });
 }
 
-async function route(options: AdminServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(
+  options: AdminServerOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://admin').pathname;
-  if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    return send(res, 405, 'text/plain', 'method not allowed\n');
   switch (path) {
     case '/healthz':
       return send(res, 200, 'text/plain', 'ok\n');
     case '/readyz':
-      return options.isReady() ? send(res, 200, 'text/plain', 'ready\n') : send(res, 503, 'text/plain', 'draining\n');
+      return options.isReady()
+        ? send(res, 200, 'text/plain', 'ready\n')
+        : send(res, 503, 'text/plain', 'draining\n');
     case '/metrics':
       return send(res, 200, options.registry.contentType, await options.registry.metrics());
     case '/endpoints':
-      return send(res, 200, 'application/json', JSON.stringify(describeEndpoints(options.upstream), null, 2));
+      return send(
+        res,
+        200,
+        'application/json',
+        JSON.stringify(describeEndpoints(options.upstream), null, 2),
+      );
     default:
       return send(res, 404, 'text/plain', 'not found\n');
   }

@@ -252,12 +252,27 @@ export function validateConfig(config: BalancerConfig): BalancerConfig {
     check(field, value, value >= 0 && value <= 100, 'a percent from 0 to 100');
 
   const algorithms = ['round-robin', 'least-connections', 'latency-aware'];
-  check('algorithm', config.algorithm, algorithms.includes(config.algorithm), algorithms.join(' or '));
-  check('panic.mode', config.panic.mode, ['spread', 'fail'].includes(config.panic.mode), 'spread or fail');
+  check(
+    'algorithm',
+    config.algorithm,
+    algorithms.includes(config.algorithm),
+    algorithms.join(' or '),
+  );
+  check(
+    'panic.mode',
+    config.panic.mode,
+    ['spread', 'fail'].includes(config.panic.mode),
+    'spread or fail',
+  );
   atLeast('overprovisioningFactor', config.overprovisioningFactor, 1);
   percent('panic.thresholdPercent', config.panic.thresholdPercent);
   atLeast('slowStart.windowMs', config.slowStart.windowMs, 0);
-  check('slowStart.aggression', config.slowStart.aggression, config.slowStart.aggression > 0, 'a number > 0');
+  check(
+    'slowStart.aggression',
+    config.slowStart.aggression,
+    config.slowStart.aggression > 0,
+    'a number > 0',
+  );
   percent('slowStart.minWeightPercent', config.slowStart.minWeightPercent);
   atLeast('healthCheck.intervalMs', config.healthCheck.intervalMs, 10);
   atLeast('healthCheck.timeoutMs', config.healthCheck.timeoutMs, 1);
@@ -281,7 +296,12 @@ export function validateConfig(config: BalancerConfig): BalancerConfig {
   atLeast('retry.minRetryConcurrency', config.retry.minRetryConcurrency, 0);
   atLeast('upgradeTimeoutMs', config.upgradeTimeoutMs, 1);
   atLeast('requestTimeoutMs', config.requestTimeoutMs, 1);
-  check('latency.ewmaAlpha', config.latency.ewmaAlpha, config.latency.ewmaAlpha > 0 && config.latency.ewmaAlpha <= 1, 'a number in (0, 1]');
+  check(
+    'latency.ewmaAlpha',
+    config.latency.ewmaAlpha,
+    config.latency.ewmaAlpha > 0 && config.latency.ewmaAlpha <= 1,
+    'a number in (0, 1]',
+  );
   atLeast('latency.defaultLatencyMs', config.latency.defaultLatencyMs, 0.001);
   atLeast('drain.delayMs', config.drain.delayMs, 0);
   atLeast('drain.timeoutMs', config.drain.timeoutMs, 0);
@@ -296,8 +316,18 @@ export function validateConfig(config: BalancerConfig): BalancerConfig {
   );
   if (config.kubernetes) {
     const { namespace, service } = config.kubernetes;
-    check('kubernetes.namespace', namespace, typeof namespace === 'string' && namespace !== '', 'a namespace name');
-    check('kubernetes.service', service, typeof service === 'string' && service !== '', 'a Service name');
+    check(
+      'kubernetes.namespace',
+      namespace,
+      typeof namespace === 'string' && namespace !== '',
+      'a namespace name',
+    );
+    check(
+      'kubernetes.service',
+      service,
+      typeof service === 'string' && service !== '',
+      'a Service name',
+    );
   }
   if (problems.length > 0) throw new ValidationError(problems);
   return config;
@@ -308,12 +338,32 @@ function validateEndpointSpec(
   spec: EndpointSpec,
   check: (field: string, value: unknown, ok: boolean, rule: string) => void,
 ): void {
-  check(`${field}.host`, spec.host, typeof spec.host === 'string' && spec.host !== '', 'a host name or address');
-  check(`${field}.port`, spec.port, Number.isInteger(spec.port) && spec.port > 0 && spec.port < 65536, 'a port from 1 to 65535');
+  check(
+    `${field}.host`,
+    spec.host,
+    typeof spec.host === 'string' && spec.host !== '',
+    'a host name or address',
+  );
+  check(
+    `${field}.port`,
+    spec.port,
+    Number.isInteger(spec.port) && spec.port > 0 && spec.port < 65536,
+    'a port from 1 to 65535',
+  );
   if (spec.weight !== undefined) {
-    check(`${field}.weight`, spec.weight, Number.isFinite(spec.weight) && spec.weight > 0, 'a number > 0');
+    check(
+      `${field}.weight`,
+      spec.weight,
+      Number.isFinite(spec.weight) && spec.weight > 0,
+      'a number > 0',
+    );
   }
   if (spec.priority !== undefined) {
-    check(`${field}.priority`, spec.priority, Number.isInteger(spec.priority) && spec.priority >= 0, 'an integer >= 0');
+    check(
+      `${field}.priority`,
+      spec.priority,
+      Number.isInteger(spec.priority) && spec.priority >= 0,
+      'an integer >= 0',
+    );
   }
 }

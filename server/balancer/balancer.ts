@@ -134,7 +134,9 @@ class BalancerImpl implements Balancer {
     });
     this.rebalancer = new Rebalancer({
       availableEndpoints: () =>
-        this.upstream.endpoints().filter((endpoint) => endpoint.isAvailable(this.now(), this.upstream.loadMaxAgeMs())),
+        this.upstream
+          .endpoints()
+          .filter((endpoint) => endpoint.isAvailable(this.now(), this.upstream.loadMaxAgeMs())),
       settings: () => this.current.rebalance,
       loadMaxAgeMs: () => this.upstream.loadMaxAgeMs(),
       now: this.now,
@@ -160,7 +162,10 @@ class BalancerImpl implements Balancer {
     }
     this.startLoops();
     const address = this.address()!;
-    this.logger.info({ port: address.port, host: address.address, admin: this.adminAddress()?.port }, 'balancer listening');
+    this.logger.info(
+      { port: address.port, host: address.address, admin: this.adminAddress()?.port },
+      'balancer listening',
+    );
     return address;
   }
 
@@ -185,7 +190,10 @@ class BalancerImpl implements Balancer {
     if (this.draining) return this.closed ?? Promise.resolve();
     this.draining = true;
     const { delayMs, timeoutMs } = this.current.drain;
-    this.logger.info({ delayMs, timeoutMs, connections: this.context.connections.size }, 'balancer draining');
+    this.logger.info(
+      { delayMs, timeoutMs, connections: this.context.connections.size },
+      'balancer draining',
+    );
     await sleep(delayMs);
 
     this.acceptingUpgrades = false;
@@ -193,8 +201,12 @@ class BalancerImpl implements Balancer {
     this.server?.closeIdleConnections();
     await this.waitForConnections(timeoutMs);
     if (this.context.connections.size > 0) {
-      this.logger.info({ connections: this.context.connections.size }, 'closing remaining WebSockets with 1012');
-      for (const connection of this.context.connections) connection.close(closeCodes.serviceRestart, 'balancer draining');
+      this.logger.info(
+        { connections: this.context.connections.size },
+        'closing remaining WebSockets with 1012',
+      );
+      for (const connection of this.context.connections)
+        connection.close(closeCodes.serviceRestart, 'balancer draining');
       await this.waitForConnections(1000);
     }
     return this.close();
@@ -214,7 +226,9 @@ class BalancerImpl implements Balancer {
     for (const connection of this.context.connections) connection.destroy();
     for (const socket of this.pendingClients) socket.destroy();
     this.agents.destroyAll();
-    const servers = [this.server, this.admin].filter((server): server is Server => server !== undefined);
+    const servers = [this.server, this.admin].filter(
+      (server): server is Server => server !== undefined,
+    );
     await Promise.all(
       servers.map(
         (server) =>
@@ -295,7 +309,10 @@ class BalancerImpl implements Balancer {
       },
       onError: (error) => {
         this.metrics.configReloads.inc({ result: 'rejected' });
-        this.logger.error({ err: error, file: path }, 'configuration file rejected, keeping the previous configuration');
+        this.logger.error(
+          { err: error, file: path },
+          'configuration file rejected, keeping the previous configuration',
+        );
       },
     });
     await this.configWatcher.start();
@@ -331,7 +348,10 @@ class BalancerImpl implements Balancer {
       settings: () => this.current.healthCheck,
       logger: this.logger,
       onProbe: (endpoint, passed) =>
-        this.metrics.healthChecks.inc({ endpoint: this.metrics.label(endpoint), result: passed ? 'pass' : 'fail' }),
+        this.metrics.healthChecks.inc({
+          endpoint: this.metrics.label(endpoint),
+          result: passed ? 'pass' : 'fail',
+        }),
       onChange: (endpoint, healthy) => {
         if (healthy) this.upstream.beginSlowStart(endpoint);
       },
@@ -342,20 +362,26 @@ class BalancerImpl implements Balancer {
     return {
       onEject: (endpoint, durationMs) => {
         this.metrics.ejections.inc({ endpoint: this.metrics.label(endpoint) });
-        this.logger.warn({ endpoint: endpoint.id, durationMs, ejections: endpoint.outlier.ejectionCount }, 'endpoint ejected');
+        this.logger.warn(
+          { endpoint: endpoint.id, durationMs, ejections: endpoint.outlier.ejectionCount },
+          'endpoint ejected',
+        );
       },
-      onUneject: (endpoint) => this.logger.info({ endpoint: endpoint.id }, 'endpoint returned from ejection'),
+      onUneject: (endpoint) =>
+        this.logger.info({ endpoint: endpoint.id }, 'endpoint returned from ejection'),
       onPanicChange: (panic, healthPercent) => {
         if (panic) this.metrics.panics.inc();
         const mode = this.current.panic.mode;
-        if (panic) this.logger.warn({ healthPercent, mode }, 'too few healthy endpoints, pool in panic');
+        if (panic)
+          this.logger.warn({ healthPercent, mode }, 'too few healthy endpoints, pool in panic');
         else this.logger.info({ healthPercent }, 'pool left panic');
       },
       onRetire: (endpoint) => {
         this.metrics.forget(endpoint);
         this.agents.forget(endpoint);
       },
-      onAdd: (endpoint) => this.logger.info({ endpoint: endpoint.id, priority: endpoint.priority }, 'endpoint added'),
+      onAdd: (endpoint) =>
+        this.logger.info({ endpoint: endpoint.id, priority: endpoint.priority }, 'endpoint added'),
     };
   }
 }

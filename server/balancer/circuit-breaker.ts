@@ -6,7 +6,8 @@ export const breakerStateValue = { closed: 0, 'half-open': 1, open: 2 } as const
 export type BreakerState = keyof typeof breakerStateValue;
 
 /** Why the breaker turned a new upgrade or request away. */
-export type BreakerRejection = 'circuit_open' | 'max_connections' | 'max_pending_upgrades' | 'max_requests';
+export type BreakerRejection =
+  'circuit_open' | 'max_connections' | 'max_pending_upgrades' | 'max_requests';
 
 /** The kind of work asking for admission. */
 export type AdmissionKind = 'upgrade' | 'request';
@@ -47,13 +48,17 @@ export class CircuitBreaker {
     const state = this.state;
     const ep = this.endpoint;
     if (state === 'open') return 'circuit_open';
-    if (state === 'half-open' && ep.pendingUpgrades + ep.activeRequests >= this.settings.halfOpenMaxUpgrades) {
+    if (
+      state === 'half-open' &&
+      ep.pendingUpgrades + ep.activeRequests >= this.settings.halfOpenMaxUpgrades
+    ) {
       return 'circuit_open';
     }
     if (kind === 'request') {
       return ep.activeRequests >= this.settings.maxRequests ? 'max_requests' : undefined;
     }
-    if (ep.openConnections + ep.pendingUpgrades >= this.settings.maxConnections) return 'max_connections';
+    if (ep.openConnections + ep.pendingUpgrades >= this.settings.maxConnections)
+      return 'max_connections';
     if (ep.pendingUpgrades >= this.settings.maxPendingUpgrades) return 'max_pending_upgrades';
     return undefined;
   }
@@ -69,7 +74,10 @@ export class CircuitBreaker {
     this.failures++;
     const threshold = this.settings.consecutiveFailures;
     const state = this.state;
-    if (state === 'half-open' || (state === 'closed' && threshold > 0 && this.failures >= threshold)) {
+    if (
+      state === 'half-open' ||
+      (state === 'closed' && threshold > 0 && this.failures >= threshold)
+    ) {
       this.stateValue = 'open';
       this.openedAtMs = this.now();
     }

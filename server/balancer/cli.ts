@@ -86,7 +86,10 @@ export const balancerSettings = {
 export type BalancerCliConfig = ConfigOf<typeof balancerSettings>;
 
 /** Turns the command-line settings into the configuration layer that overrides the file. */
-export function cliOverrides(cli: BalancerCliConfig, readNamespace = podNamespace): PartialBalancerConfig {
+export function cliOverrides(
+  cli: BalancerCliConfig,
+  readNamespace = podNamespace,
+): PartialBalancerConfig {
   const overrides: PartialBalancerConfig = {};
   if (cli.endpoints.length > 0) overrides.endpoints = parseEndpointList(cli.endpoints);
   if (cli.algorithm !== '') overrides.algorithm = cli.algorithm;
@@ -119,7 +122,9 @@ export async function runBalancer(
 ): Promise<Balancer | undefined> {
   const parsed = parseArgs(argv, balancerSettings, ['help']);
   if (parsed.flags.has('help')) {
-    process.stdout.write(`Usage: streamcluster balancer [flags]\n\n${formatHelp(balancerSettings)}\n`);
+    process.stdout.write(
+      `Usage: streamcluster balancer [flags]\n\n${formatHelp(balancerSettings)}\n`,
+    );
     return undefined;
   }
   const cli = resolveConfig(balancerSettings, parsed.flags, options.env ?? process.env);

@@ -13,11 +13,16 @@ export async function readConfigFile(path: string): Promise<PartialBalancerConfi
   try {
     value = parseYaml(text);
   } catch (error) {
-    throw new ValidationError([`config file ${path} must be JSON or YAML: ${(error as Error).message}`], { cause: error });
+    throw new ValidationError(
+      [`config file ${path} must be JSON or YAML: ${(error as Error).message}`],
+      { cause: error },
+    );
   }
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new ValidationError([`config file ${path} must hold an object of settings, got ${JSON.stringify(value)}`]);
+    throw new ValidationError([
+      `config file ${path} must hold an object of settings, got ${JSON.stringify(value)}`,
+    ]);
   }
   return value as PartialBalancerConfig;
 }
@@ -55,7 +60,9 @@ export class ConfigFileWatcher {
     this.options.onChange(await readConfigFile(this.options.path));
     const folder = dirname(this.options.path);
     this.watcher = watch(folder, { persistent: false }, () => this.schedule());
-    this.watcher.on('error', (error) => this.options.logger.warn({ err: error, folder }, 'config folder watch failed'));
+    this.watcher.on('error', (error) =>
+      this.options.logger.warn({ err: error, folder }, 'config folder watch failed'),
+    );
     this.poll = setInterval(() => this.schedule(), this.options.pollMs ?? 5000);
     this.poll.unref();
     this.options.logger.debug({ file: basename(this.options.path) }, 'watching config file');

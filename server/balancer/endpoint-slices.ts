@@ -30,7 +30,10 @@ export interface SliceMapping {
  * connections keep being counted while they get no new ones. An address in several slices (during
  * slice rebalancing) appears once, ready if any slice says so.
  */
-export function endpointsFromSlices(slices: readonly EndpointSlice[], mapping: SliceMapping = {}): EndpointSpec[] {
+export function endpointsFromSlices(
+  slices: readonly EndpointSlice[],
+  mapping: SliceMapping = {},
+): EndpointSpec[] {
   const byId = new Map<string, EndpointSpec>();
   for (const slice of slices) {
     const port = slicePort(slice, mapping.portName);
@@ -38,18 +41,24 @@ export function endpointsFromSlices(slices: readonly EndpointSlice[], mapping: S
     for (const endpoint of slice.endpoints ?? []) {
       const host = endpoint.addresses[0];
       if (!host) continue;
-      const ready = endpoint.conditions?.ready !== false && endpoint.conditions?.terminating !== true;
+      const ready =
+        endpoint.conditions?.ready !== false && endpoint.conditions?.terminating !== true;
       const priority = mapping.zone && endpoint.zone && endpoint.zone !== mapping.zone ? 1 : 0;
       const id = `${host}:${port}`;
       const known = byId.get(id);
       byId.set(id, { host, port, priority, ready: ready || (known?.ready ?? false) });
     }
   }
-  return [...byId.values()].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : a.port - b.port));
+  return [...byId.values()].sort((a, b) =>
+    a.host < b.host ? -1 : a.host > b.host ? 1 : a.port - b.port,
+  );
 }
 
 function slicePort(slice: EndpointSlice, portName: string | undefined): number | undefined {
-  const ports = (slice.ports ?? []).filter((port) => (port.protocol ?? 'TCP') === 'TCP' && port.port);
-  const chosen = portName === undefined ? ports[0] : ports.find((port) => (port.name ?? '') === portName);
+  const ports = (slice.ports ?? []).filter(
+    (port) => (port.protocol ?? 'TCP') === 'TCP' && port.port,
+  );
+  const chosen =
+    portName === undefined ? ports[0] : ports.find((port) => (port.name ?? '') === portName);
   return chosen?.port;
 }

@@ -121,6 +121,8 @@ export class Endpoint {
   /** Folds one upgrade latency sample into the EWMA. */
   recordLatency(sampleMs: number, alpha: number): void {
     this.latencyEwmaMs =
-      this.latencyEwmaMs === undefined ? sampleMs : alpha * sampleMs + (1 - alpha) * this.latencyEwmaMs;
+      this.latencyEwmaMs === undefined
+        ? sampleMs
+        : alpha * sampleMs + (1 - alpha) * this.latencyEwmaMs;
   }
 }

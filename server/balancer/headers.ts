@@ -31,7 +31,10 @@ export function connectionTokens(headers: IncomingHttpHeaders): string[] {
 
 /** True when the request asks to upgrade to WebSocket, whatever else Connection lists. */
 export function isWebSocketUpgrade(headers: IncomingHttpHeaders): boolean {
-  const upgrade = (headers.upgrade ?? '').toLowerCase().split(',').map((token) => token.trim());
+  const upgrade = (headers.upgrade ?? '')
+    .toLowerCase()
+    .split(',')
+    .map((token) => token.trim());
   return connectionTokens(headers).includes('upgrade') && upgrade.includes('websocket');
 }
 
@@ -65,7 +68,9 @@ export function upstreamRequestHeaders(
   const clientAddress = req.socket.remoteAddress ?? '';
   const priorFor = req.headers['x-forwarded-for'];
   headers['x-forwarded-for'] =
-    context.trustForwardedHeaders && priorFor ? `${String(priorFor)}, ${clientAddress}` : clientAddress;
+    context.trustForwardedHeaders && priorFor
+      ? `${String(priorFor)}, ${clientAddress}`
+      : clientAddress;
   const priorProto = req.headers['x-forwarded-proto'];
   headers['x-forwarded-proto'] = context.trustForwardedHeaders && priorProto ? priorProto : 'http';
 

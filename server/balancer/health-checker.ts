@@ -60,12 +60,22 @@ export class HealthChecker {
 
     if (!health.healthy && passed && health.consecutivePasses >= settings.healthyThreshold) {
       health.healthy = true;
-      this.options.logger.info({ endpoint: endpoint.id }, 'endpoint passed health checks, now healthy');
+      this.options.logger.info(
+        { endpoint: endpoint.id },
+        'endpoint passed health checks, now healthy',
+      );
       this.options.onChange?.(endpoint, true);
-    } else if (health.healthy && !passed && health.consecutiveFailures >= settings.unhealthyThreshold) {
+    } else if (
+      health.healthy &&
+      !passed &&
+      health.consecutiveFailures >= settings.unhealthyThreshold
+    ) {
       health.healthy = false;
       const cause = 'error' in result ? result.error.message : `status ${result.status}`;
-      this.options.logger.warn({ endpoint: endpoint.id, cause }, 'endpoint failed health checks, now unhealthy');
+      this.options.logger.warn(
+        { endpoint: endpoint.id, cause },
+        'endpoint failed health checks, now unhealthy',
+      );
       this.options.onChange?.(endpoint, false);
     }
   }

@@ -13,8 +13,16 @@ const maxBodyBytes = 64 * 1024;
  */
 export function probe(endpoint: Endpoint, path: string, timeoutMs: number): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    const request = get({ host: endpoint.host, port: endpoint.port, path, agent: false, timeout: timeoutMs });
-    request.on('timeout', () => request.destroy(new Error(`probe timed out after ${timeoutMs} ms`)));
+    const request = get({
+      host: endpoint.host,
+      port: endpoint.port,
+      path,
+      agent: false,
+      timeout: timeoutMs,
+    });
+    request.on('timeout', () =>
+      request.destroy(new Error(`probe timed out after ${timeoutMs} ms`)),
+    );
     request.on('error', (error) => resolve({ error }));
     request.on('response', (res) => {
       const chunks: Buffer[] = [];
@@ -23,7 +31,9 @@ export function probe(endpoint: Endpoint, path: string, timeoutMs: number): Prom
         size += chunk.length;
         if (size <= maxBodyBytes) chunks.push(chunk);
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+      );
       res.on('error', (error) => resolve({ error }));
     });
   });

@@ -1,4 +1,9 @@
-import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  request as httpRequest,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import type { Endpoint } from './endpoint.js';
 import { endToEndHeaders, upstreamRequestHeaders } from './headers.js';
 import { rejectReasonHeader, type ProxyContext } from './proxy-context.js';
@@ -42,8 +47,10 @@ export async function handleRequest(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const hasBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0';
-  const retryable = idempotentMethods.has(req.method ?? '') && !hasBody && !req.headers['transfer-encoding'];
+  const hasBody =
+    req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0';
+  const retryable =
+    idempotentMethods.has(req.method ?? '') && !hasBody && !req.headers['transfer-encoding'];
   const maxAttempts = retryable ? context.config().retry.maxAttempts : 1;
   const tried = new Set<Endpoint>();
 
@@ -72,7 +79,10 @@ function answer(context: ProxyContext, res: ServerResponse, status: number, reas
   context.metrics.rejections.inc({ reason });
   context.metrics.requests.inc({ result: 'rejected' });
   if (res.headersSent) return void res.destroy();
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', [rejectReasonHeader]: reason });
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    [rejectReasonHeader]: reason,
+  });
   res.end(`${reason}\n`);
 }
 
@@ -119,8 +129,14 @@ function forwardOnce(
     });
     upstreamRequest.on('response', (upstreamRes) => {
       context.upstream.recordSuccess(endpoint);
-      context.metrics.requests.inc({ result: String(Math.floor((upstreamRes.statusCode ?? 0) / 100)) + 'xx' });
-      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, endToEndHeaders(upstreamRes.headers));
+      context.metrics.requests.inc({
+        result: String(Math.floor((upstreamRes.statusCode ?? 0) / 100)) + 'xx',
+      });
+      res.writeHead(
+        upstreamRes.statusCode ?? 502,
+        upstreamRes.statusMessage,
+        endToEndHeaders(upstreamRes.headers),
+      );
       upstreamRes.pipe(res);
       upstreamRes.on('error', () => res.destroy());
       upstreamRes.on('end', () => finish(true));

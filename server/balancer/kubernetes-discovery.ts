@@ -96,7 +96,12 @@ export class KubernetesDiscovery {
       } catch (error) {
         if (this.stopped) return;
         this.options.logger.warn(
-          { err: error, namespace: this.options.namespace, service: this.options.service, retryInMs: this.retryDelayMs },
+          {
+            err: error,
+            namespace: this.options.namespace,
+            service: this.options.service,
+            retryInMs: this.retryDelayMs,
+          },
           'EndpointSlice watch failed, listing again',
         );
         await new Promise<void>((resolve) => {
@@ -115,7 +120,10 @@ export class KubernetesDiscovery {
 
   private async list(): Promise<void> {
     const res = await this.send(this.collectionPath());
-    const body = JSON.parse(await readBody(res)) as { metadata?: { resourceVersion?: string }; items?: EndpointSlice[] };
+    const body = JSON.parse(await readBody(res)) as {
+      metadata?: { resourceVersion?: string };
+      items?: EndpointSlice[];
+    };
     if (res.statusCode !== 200) throw apiError(res.statusCode, body);
     this.slices.clear();
     for (const slice of body.items ?? []) this.slices.set(slice.metadata.name, slice);

@@ -43,7 +43,10 @@ export class LoadReporter {
 
   private async poll(endpoint: Endpoint, settings: BalancerConfig['loadReport']): Promise<void> {
     const result = await probe(endpoint, settings.path, settings.timeoutMs);
-    const report = 'status' in result && result.status === 200 ? parseLoadReport(result.body, this.options.now()) : undefined;
+    const report =
+      'status' in result && result.status === 200
+        ? parseLoadReport(result.body, this.options.now())
+        : undefined;
     if (report) {
       endpoint.load = report;
       this.warned.delete(endpoint.id);
@@ -52,8 +55,12 @@ export class LoadReporter {
     // One warning per endpoint until it reports again, since a missing /stats repeats every poll.
     if (this.warned.has(endpoint.id)) return;
     this.warned.add(endpoint.id);
-    const cause = 'error' in result ? result.error.message : `status ${result.status} or invalid JSON`;
-    this.options.logger.warn({ endpoint: endpoint.id, path: settings.path, cause }, 'endpoint load report unavailable');
+    const cause =
+      'error' in result ? result.error.message : `status ${result.status} or invalid JSON`;
+    this.options.logger.warn(
+      { endpoint: endpoint.id, path: settings.path, cause },
+      'endpoint load report unavailable',
+    );
   }
 }
 
@@ -66,9 +73,14 @@ export function parseLoadReport(body: string, receivedAtMs: number): LoadReport 
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const { connections, inflightIngests, eventLoopUtilization, draining } = value as Record<string, unknown>;
-  const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
-  if (!isCount(connections) || !isCount(inflightIngests) || !isCount(eventLoopUtilization)) return undefined;
+  const { connections, inflightIngests, eventLoopUtilization, draining } = value as Record<
+    string,
+    unknown
+  >;
+  const isCount = (n: unknown): n is number =>
+    typeof n === 'number' && Number.isFinite(n) && n >= 0;
+  if (!isCount(connections) || !isCount(inflightIngests) || !isCount(eventLoopUtilization))
+    return undefined;
   if (typeof draining !== 'boolean') return undefined;
   return {
     connections,

@@ -4,8 +4,15 @@ import type { Endpoint } from './endpoint.js';
 import type { Upstream } from './upstream.js';
 
 /** Outcome of one upgrade attempt against one endpoint. */
-export type UpgradeResult = 'upgraded' | 'client_error' | 'server_error' | 'connect_failure' | 'timeout';
-const upgradeResults: UpgradeResult[] = ['upgraded', 'client_error', 'server_error', 'connect_failure', 'timeout'];
+export type UpgradeResult =
+  'upgraded' | 'client_error' | 'server_error' | 'connect_failure' | 'timeout';
+const upgradeResults: UpgradeResult[] = [
+  'upgraded',
+  'client_error',
+  'server_error',
+  'connect_failure',
+  'timeout',
+];
 
 /** Label shared by endpoints beyond `maxEndpointLabels`. */
 export const otherEndpointLabel = 'other';
@@ -62,7 +69,11 @@ export class BalancerMetrics {
       labelNames: ['endpoint'],
       registers,
     });
-    this.retries = new Counter({ name: name('retries_total'), help: 'Upgrades and requests retried on another endpoint.', registers });
+    this.retries = new Counter({
+      name: name('retries_total'),
+      help: 'Upgrades and requests retried on another endpoint.',
+      registers,
+    });
     this.requests = new Counter({
       name: name('requests_total'),
       help: 'Plain HTTP requests forwarded, by result.',
@@ -75,7 +86,11 @@ export class BalancerMetrics {
       labelNames: ['how'],
       registers,
     });
-    this.panics = new Counter({ name: name('panics_total'), help: 'Times the pool entered panic.', registers });
+    this.panics = new Counter({
+      name: name('panics_total'),
+      help: 'Times the pool entered panic.',
+      registers,
+    });
     this.configReloads = new Counter({
       name: name('config_reloads_total'),
       help: 'Configuration file reloads, by result.',
@@ -129,7 +144,11 @@ export class BalancerMetrics {
   }
 
   private registerGauges(registers: Registry[]): void {
-    const perEndpoint = (suffix: string, help: string, read: (endpoint: Endpoint) => number): void => {
+    const perEndpoint = (
+      suffix: string,
+      help: string,
+      read: (endpoint: Endpoint) => number,
+    ): void => {
       const labelOf = (endpoint: Endpoint): string => this.label(endpoint);
       const upstream = this.options.upstream;
       new Gauge({
@@ -146,11 +165,25 @@ export class BalancerMetrics {
       });
     };
     const upstream = this.options.upstream;
-    perEndpoint('connections', 'Open WebSockets relayed to each endpoint.', (ep) => ep.openConnections);
-    perEndpoint('pending_upgrades', 'Upgrades waiting for an answer from each endpoint.', (ep) => ep.pendingUpgrades);
-    perEndpoint('endpoint_healthy', '1 when the active health check passes.', (ep) => Number(ep.health.healthy));
-    perEndpoint('endpoint_ejected', '1 while outlier detection ejects the endpoint.', (ep) => Number(ep.isEjected()));
-    perEndpoint('endpoint_ready', '1 while discovery lists the endpoint as ready.', (ep) => Number(ep.ready && !ep.removed));
+    perEndpoint(
+      'connections',
+      'Open WebSockets relayed to each endpoint.',
+      (ep) => ep.openConnections,
+    );
+    perEndpoint(
+      'pending_upgrades',
+      'Upgrades waiting for an answer from each endpoint.',
+      (ep) => ep.pendingUpgrades,
+    );
+    perEndpoint('endpoint_healthy', '1 when the active health check passes.', (ep) =>
+      Number(ep.health.healthy),
+    );
+    perEndpoint('endpoint_ejected', '1 while outlier detection ejects the endpoint.', (ep) =>
+      Number(ep.isEjected()),
+    );
+    perEndpoint('endpoint_ready', '1 while discovery lists the endpoint as ready.', (ep) =>
+      Number(ep.ready && !ep.removed),
+    );
     perEndpoint(
       'circuit_breaker_state',
       'Circuit breaker state: 0 closed, 1 half-open, 2 open.',

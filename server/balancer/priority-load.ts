@@ -33,7 +33,9 @@ export function computePriorityLoad(
   const priorities = [...levels.keys()].sort((a, b) => a - b);
   const health = priorities.map((priority) => {
     const level = levels.get(priority)!;
-    return level.total === 0 ? 0 : Math.min(100, (overprovisioningFactor * 100 * level.healthy) / level.total);
+    return level.total === 0
+      ? 0
+      : Math.min(100, (overprovisioningFactor * 100 * level.healthy) / level.total);
   });
 
   const healthSum = health.reduce((sum, value) => sum + value, 0);
@@ -44,7 +46,12 @@ export function computePriorityLoad(
     remaining -= share;
     return share;
   });
-  return { priorities, percents, healthPercent, panic: members.length > 0 && healthPercent < panicPercent };
+  return {
+    priorities,
+    percents,
+    healthPercent,
+    panic: members.length > 0 && healthPercent < panicPercent,
+  };
 }
 
 /** Returns the priority level a uniform draw in [0, 100) falls in, or undefined when none has a share. */

@@ -23,11 +23,16 @@ export function planRebalance(
 ): ShedPlan | undefined {
   if (counts.length < 2) return undefined;
   const mean = counts.reduce((sum, entry) => sum + entry.connections, 0) / counts.length;
-  const busiest = counts.reduce((max, entry) => (entry.connections > max.connections ? entry : max));
+  const busiest = counts.reduce((max, entry) =>
+    entry.connections > max.connections ? entry : max,
+  );
   if (busiest.connections < settings.minConnections) return undefined;
   if (busiest.connections <= mean * (1 + settings.thresholdPercent / 100)) return undefined;
   const excess = Math.ceil(busiest.connections - mean);
-  return { endpoint: busiest.endpoint, connections: Math.min(excess, settings.maxConnectionsPerRound) };
+  return {
+    endpoint: busiest.endpoint,
+    connections: Math.min(excess, settings.maxConnectionsPerRound),
+  };
 }
 
 /** Collaborators of a {@link Rebalancer}. */
@@ -70,7 +75,9 @@ export class Rebalancer {
     const nowMs = this.options.now();
     const counts = this.options.availableEndpoints().map((endpoint) => ({
       endpoint,
-      connections: endpoint.freshLoad(nowMs, this.options.loadMaxAgeMs())?.connections ?? endpoint.openConnections,
+      connections:
+        endpoint.freshLoad(nowMs, this.options.loadMaxAgeMs())?.connections ??
+        endpoint.openConnections,
     }));
     const plan = planRebalance(counts, settings);
     if (!plan) return undefined;
@@ -78,9 +85,18 @@ export class Rebalancer {
     const status = await sendShedRequest(plan, settings).catch((error: Error) => error);
     const accepted = typeof status === 'number' && status >= 200 && status < 300;
     this.options.metrics.rebalanceRequests.inc({ result: accepted ? 'accepted' : 'failed' });
-    const details = { endpoint: plan.endpoint.id, connections: plan.connections, status: typeof status === 'number' ? status : undefined };
-    if (accepted) this.options.logger.info(details, 'asked endpoint to shed connections for rebalancing');
-    else this.options.logger.warn({ ...details, err: status instanceof Error ? status : undefined }, 'endpoint did not accept shed request');
+    const details = {
+      endpoint: plan.endpoint.id,
+      connections: plan.connections,
+      status: typeof status === 'number' ? status : undefined,
+    };
+    if (accepted)
+      this.options.logger.info(details, 'asked endpoint to shed connections for rebalancing');
+    else
+      this.options.logger.warn(
+        { ...details, err: status instanceof Error ? status : undefined },
+        'endpoint did not accept shed request',
+      );
     return plan;
   }
 }
@@ -93,7 +109,14 @@ function sendShedRequest(plan: ShedPlan, settings: BalancerConfig['rebalance']):
   });
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: plan.endpoint.host, port: plan.endpoint.port, method: 'POST', path: `${settings.path}?${query}`, agent: false, timeout: 5000 },
+      {
+        host: plan.endpoint.host,
+        port: plan.endpoint.port,
+        method: 'POST',
+        path: `${settings.path}?${query}`,
+        agent: false,
+        timeout: 5000,
+      },
       (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);

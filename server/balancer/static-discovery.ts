@@ -21,7 +21,9 @@ function parseEndpoint(item: string, problems: string[]): EndpointSpec | undefin
   const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(address.trim());
   const port = Number(match?.[3]);
   if (!match || !Number.isInteger(port) || port < 1 || port > 65535) {
-    problems.push(`endpoint must be host:port with a port from 1 to 65535, got ${JSON.stringify(item)}`);
+    problems.push(
+      `endpoint must be host:port with a port from 1 to 65535, got ${JSON.stringify(item)}`,
+    );
     return undefined;
   }
   const spec: EndpointSpec = { host: match[1] ?? match[2]!, port };
@@ -30,7 +32,10 @@ function parseEndpoint(item: string, problems: string[]): EndpointSpec | undefin
     const value = Number(raw);
     if (name === 'weight' && Number.isFinite(value) && value > 0) spec.weight = value;
     else if (name === 'priority' && Number.isInteger(value) && value >= 0) spec.priority = value;
-    else problems.push(`endpoint parameter must be weight=<number > 0> or priority=<integer >= 0>, got ${JSON.stringify(param)} in ${JSON.stringify(item)}`);
+    else
+      problems.push(
+        `endpoint parameter must be weight=<number > 0> or priority=<integer >= 0>, got ${JSON.stringify(param)} in ${JSON.stringify(item)}`,
+      );
   }
   return spec;
 }

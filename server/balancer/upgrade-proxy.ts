@@ -26,7 +26,9 @@ export async function handleUpgrade(
   client: Socket,
   head: Buffer,
 ): Promise<void> {
-  client.on('error', (error) => context.logger.debug({ err: error }, 'client socket error during upgrade'));
+  client.on('error', (error) =>
+    context.logger.debug({ err: error }, 'client socket error during upgrade'),
+  );
   if (!isWebSocketUpgrade(req.headers)) return rejectOnSocket(client, 400, 'unsupported_upgrade');
   if (context.isDraining()) return reject(context, client, 503, 'draining');
 
@@ -113,12 +115,22 @@ function attemptUpgrade(
       upstream.retireIfIdle(endpoint);
       resolve(attempt);
     };
-    const fail = (status: 502 | 504, reason: 'connect_failure' | 'upgrade_timeout', error?: Error): void => {
+    const fail = (
+      status: 502 | 504,
+      reason: 'connect_failure' | 'upgrade_timeout',
+      error?: Error,
+    ): void => {
       if (settled) return;
-      context.logger.warn({ endpoint: endpoint.id, reason, err: error }, 'upgrade to endpoint failed');
+      context.logger.warn(
+        { endpoint: endpoint.id, reason, err: error },
+        'upgrade to endpoint failed',
+      );
       upstreamRequest.destroy();
       upstream.recordFailure(endpoint);
-      settle({ kind: 'failed', status, reason }, reason === 'connect_failure' ? 'connect_failure' : 'timeout');
+      settle(
+        { kind: 'failed', status, reason },
+        reason === 'connect_failure' ? 'connect_failure' : 'timeout',
+      );
     };
     const onClientClose = (): void => {
       upstreamRequest.destroy();
@@ -155,7 +167,10 @@ function passAnswer(
   client: Socket,
   closeUpstream: () => void,
 ): void {
-  context.logger.info({ endpoint: endpoint.id, status: res.statusCode }, 'endpoint answered upgrade without 101');
+  context.logger.info(
+    { endpoint: endpoint.id, status: res.statusCode },
+    'endpoint answered upgrade without 101',
+  );
   res.on('error', () => client.destroy());
   res.on('close', closeUpstream);
   client.once('close', () => res.destroy());
@@ -183,16 +198,24 @@ function startRelay(
   head: Buffer,
 ): void {
   if (client.destroyed) return void socket.destroy();
-  client.write(formatResponseHead(101, res.statusMessage ?? 'Switching Protocols', res.rawHeaders, true));
+  client.write(
+    formatResponseHead(101, res.statusMessage ?? 'Switching Protocols', res.rawHeaders, true),
+  );
   if (head.length > 0) socket.write(head);
 
   endpoint.openConnections++;
-  const connection = relayWebSocket(client, socket, (how) => {
-    endpoint.openConnections--;
-    context.connections.delete(connection);
-    context.metrics.relayEnds.inc({ how });
-    context.upstream.retireIfIdle(endpoint);
-    if (how !== 'closed') context.logger.info({ endpoint: endpoint.id, how }, 'relayed WebSocket ended');
-  }, upstreamHead);
+  const connection = relayWebSocket(
+    client,
+    socket,
+    (how) => {
+      endpoint.openConnections--;
+      context.connections.delete(connection);
+      context.metrics.relayEnds.inc({ how });
+      context.upstream.retireIfIdle(endpoint);
+      if (how !== 'closed')
+        context.logger.info({ endpoint: endpoint.id, how }, 'relayed WebSocket ended');
+    },
+    upstreamHead,
+  );
   context.connections.add(connection);
 }

@@ -1,11 +1,7 @@
 import type { BalancerConfig, EndpointSpec } from './balancer-config.js';
 import { CircuitBreaker, type AdmissionKind, type BreakerRejection } from './circuit-breaker.js';
 import { Endpoint, endpointId } from './endpoint.js';
-import {
-  LeastCostPicker,
-  latencyAwareCost,
-  leastConnectionsCost,
-} from './least-cost-picker.js';
+import { LeastCostPicker, latencyAwareCost, leastConnectionsCost } from './least-cost-picker.js';
 import { OutlierDetector } from './outlier-detector.js';
 import type { Picker, Random } from './picker.js';
 import { choosePriority, computePriorityLoad } from './priority-load.js';
@@ -80,7 +76,8 @@ export class Upstream {
       config.latency.defaultLatencyMs !== this.config.latency.defaultLatencyMs;
     this.config = config;
     this.outliers.configure(config.outlierDetection);
-    for (const endpoint of this.allEndpoints()) this.breakerOf(endpoint).configure(config.circuitBreaker);
+    for (const endpoint of this.allEndpoints())
+      this.breakerOf(endpoint).configure(config.circuitBreaker);
     if (pickerChanged) this.picker = this.createPicker();
   }
 
@@ -170,13 +167,19 @@ export class Upstream {
     let pool: Endpoint[];
     if (load.panic) {
       if (this.config.panic.mode === 'fail') return { rejection: 'panic' };
-      pool = members.filter((endpoint) => endpoint.ready && !endpoint.reportsDraining(nowMs, maxAgeMs));
+      pool = members.filter(
+        (endpoint) => endpoint.ready && !endpoint.reportsDraining(nowMs, maxAgeMs),
+      );
     } else {
       const priority = choosePriority(load, this.random() * 100);
       pool = members.filter(isAvailable);
       // The chosen level goes first; other levels are used only when its endpoints are all
       // excluded or full, which keeps retries from failing while capacity exists elsewhere.
-      pool.sort((a, b) => Number(b.priority === priority) - Number(a.priority === priority) || a.priority - b.priority);
+      pool.sort(
+        (a, b) =>
+          Number(b.priority === priority) - Number(a.priority === priority) ||
+          a.priority - b.priority,
+      );
     }
     return this.pickFrom(pool, kind, exclude, !load.panic);
   }
@@ -261,7 +264,10 @@ export class Upstream {
   private createPicker(): Picker {
     const { algorithm, powerOfTwoChoices, latency } = this.config;
     if (algorithm === 'round-robin') return new RoundRobinPicker();
-    const cost = algorithm === 'latency-aware' ? latencyAwareCost(latency.defaultLatencyMs) : leastConnectionsCost;
+    const cost =
+      algorithm === 'latency-aware'
+        ? latencyAwareCost(latency.defaultLatencyMs)
+        : leastConnectionsCost;
     return new LeastCostPicker(cost, powerOfTwoChoices, this.random);
   }
 }
