@@ -1,9 +1,9 @@
 import { ValidationError } from '../core/errors.js';
 
-/** How the balancer chooses among the available endpoints of one priority. */
+/** Picker algorithm among the available endpoints of one priority. */
 export type Algorithm = 'round-robin' | 'least-connections' | 'latency-aware';
 
-/** What the balancer does when too few endpoints are healthy. */
+/** Panic behaviour when too few endpoints are healthy. */
 export type PanicMode = 'spread' | 'fail';
 
 /** One endpoint as discovery or the configuration file states it. */
@@ -30,7 +30,7 @@ export interface KubernetesDiscoveryConfig {
 
 /**
  * Every setting of the balancer. Each field documents its unit and default; the defaults live in
- * {@link defaultBalancerConfig}. The configuration file holds a partial object of this shape.
+ * {@link defaultBalancerConfig}. The configuration file contains a partial object of this shape.
  */
 export interface BalancerConfig {
   /** Picker algorithm; default `least-connections`. */
@@ -64,7 +64,7 @@ export interface BalancerConfig {
   healthCheck: {
     /** Whether active health checks run; default true. */
     enabled: boolean;
-    /** Path probed with GET; a 2xx answer passes. Default `/readyz`. */
+    /** Path probed with GET; a 2xx response passes. Default `/readyz`. */
     path: string;
     /** Time between probes of one endpoint; default 5000 ms. */
     intervalMs: number;
@@ -78,7 +78,7 @@ export interface BalancerConfig {
   loadReport: {
     /** Whether `/stats` is polled for the latency-aware algorithm and rebalancing; default true. */
     enabled: boolean;
-    /** Path answering the load report JSON; default `/stats`. */
+    /** Path that returns the load report JSON; default `/stats`. */
     path: string;
     /** Time between polls of one endpoint; default 5000 ms. Reports older than 3 intervals are ignored. */
     intervalMs: number;
@@ -86,7 +86,7 @@ export interface BalancerConfig {
     timeoutMs: number;
   };
   outlierDetection: {
-    /** Consecutive connect failures or 5xx upgrade answers that eject an endpoint; 0 disables. Default 5. */
+    /** Consecutive connect failures or 5xx upgrade responses that eject an endpoint; 0 disables. Default 5. */
     consecutiveFailures: number;
     /** First ejection time; the n-th ejection lasts n times as long. Default 30000 ms. */
     baseEjectionTimeMs: number;
@@ -121,7 +121,7 @@ export interface BalancerConfig {
   };
   /** Time from sending the upgrade to an endpoint until its answer head; default 10000 ms. */
   upgradeTimeoutMs: number;
-  /** Time to connect to an endpoint for a plain HTTP request and receive its head; default 30000 ms. */
+  /** Socket idle timeout of a forwarded plain HTTP request; default 30000 ms. */
   requestTimeoutMs: number;
   latency: {
     /** Weight of a new upgrade latency sample in the EWMA, from 0 to 1; default 0.3. */
@@ -136,7 +136,7 @@ export interface BalancerConfig {
     timeoutMs: number;
   };
   rebalance: {
-    /** Whether the balancer asks the busiest endpoints to shed connections; default false. */
+    /** Whether the balancer requests the busiest endpoints to shed connections; default false. */
     enabled: boolean;
     /** Time between rebalance rounds, at most one request per round; default 30000 ms. */
     intervalMs: number;

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 /** Close codes the balancer sends when an endpoint goes away (RFC 6455 section 7.4, IANA registry). */
 export const closeCodes = {
   /** The server goes away, as the balancer does when it drains. */
@@ -13,12 +15,26 @@ export const closeCodes = {
  * length below 126, the code in network byte order and a UTF-8 reason of at most 123 bytes.
  */
 export function buildCloseFrame(code: number, reason = ''): Buffer {
+  const payload = closePayload(code, reason);
+  return Buffer.concat([Buffer.from([0x88, payload.length]), payload]);
+}
+
+/**
+ * Builds a masked close frame, the form a client sends to a server, for telling an endpoint that
+ * the balancer closes the connection. The masking key is random, as RFC 6455 section 5.3 asks.
+ */
+export function buildMaskedCloseFrame(code: number, reason = ''): Buffer {
+  const payload = closePayload(code, reason);
+  const key = randomBytes(4);
+  for (let i = 0; i < payload.length; i++) payload[i]! ^= key[i % 4]!;
+  return Buffer.concat([Buffer.from([0x88, 0x80 | payload.length]), key, payload]);
+}
+
+function closePayload(code: number, reason: string): Buffer {
   let reasonBytes = Buffer.from(reason, 'utf8');
   if (reasonBytes.length > 123) reasonBytes = reasonBytes.subarray(0, 123);
-  const frame = Buffer.alloc(4 + reasonBytes.length);
-  frame[0] = 0x88;
-  frame[1] = 2 + reasonBytes.length;
-  frame.writeUInt16BE(code, 2);
-  reasonBytes.copy(frame, 4);
-  return frame;
+  const payload = Buffer.alloc(2 + reasonBytes.length);
+  payload.writeUInt16BE(code, 0);
+  reasonBytes.copy(payload, 2);
+  return payload;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildCloseFrame } from './close-frame.js';
+import { buildCloseFrame, buildMaskedCloseFrame } from './close-frame.js';
 import { FrameBoundaryTracker } from './frame-boundary.js';
 
 /** Encodes one final frame as RFC 6455 section 5.2 lays it out; a masked frame gets a zero key. */
@@ -65,4 +65,18 @@ test('close frame layout', () => {
     frame(8, Buffer.concat([Buffer.from([0x03, 0xf4]), Buffer.from('endpoint went away')])),
   );
   assert.equal(buildCloseFrame(1011, 'x'.repeat(200)).length, 2 + 125);
+});
+
+test('masked close frame unmasks to code', () => {
+  const built = buildMaskedCloseFrame(1001, 'bye');
+  assert.equal(built[0], 0x88);
+  assert.equal(built[1], 0x80 | 5);
+  const key = built.subarray(2, 6);
+  const payload = Buffer.from(built.subarray(6).map((byte, i) => byte ^ key[i % 4]!));
+  assert.equal(payload.readUInt16BE(0), 1001);
+  assert.equal(payload.subarray(2).toString(), 'bye');
+  const tracker = new FrameBoundaryTracker();
+  tracker.push(built);
+  assert.equal(tracker.atBoundary(), true);
+  assert.equal(tracker.sawCloseFrame, true);
 });

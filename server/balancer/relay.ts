@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { buildCloseFrame, closeCodes } from './close-frame.js';
+import { buildCloseFrame, buildMaskedCloseFrame, closeCodes } from './close-frame.js';
 import { FrameBoundaryTracker } from './frame-boundary.js';
 
 /** How a relayed WebSocket ended, for logs and metrics. */
@@ -38,6 +38,7 @@ export function relayWebSocket(
   endpointHead: Buffer = Buffer.alloc(0),
 ): RelayedConnection {
   const tracker = new FrameBoundaryTracker();
+  const clientTracker = new FrameBoundaryTracker();
   // Bytes the endpoint sent right behind its 101 head belong to the stream and are tracked too.
   if (endpointHead.length > 0) {
     tracker.push(endpointHead);
@@ -68,15 +69,22 @@ export function relayWebSocket(
   });
   client.on('drain', () => endpoint.resume());
   client.on('data', (chunk: Buffer) => {
+    clientTracker.push(chunk);
     if (!endpoint.write(chunk)) client.pause();
   });
   endpoint.on('drain', () => client.resume());
 
+  // Closing on the balancer's own account: the client gets the pending close frame, and the
+  // endpoint a 1001 close frame when no client frame is half-forwarded, else a plain FIN.
   const writeCloseAndEnd = (): void => {
     const frame = pendingClose!;
     pendingClose = undefined;
     client.end(frame);
-    endpoint.end();
+    if (clientTracker.atBoundary() && !clientTracker.sawCloseFrame) {
+      endpoint.end(buildMaskedCloseFrame(closeCodes.goingAway, 'balancer closing'));
+    } else {
+      endpoint.end();
+    }
   };
 
   const onEndpointGone = (): void => {

@@ -9,16 +9,17 @@ import { relayWebSocket } from './relay.js';
 /** Result of one upgrade attempt on one endpoint. */
 type Attempt =
   | { kind: 'upgraded' }
-  | { kind: 'answered' }
+  | { kind: 'responded' }
   | { kind: 'client_gone' }
   | { kind: 'failed'; status: 502 | 504; reason: 'connect_failure' | 'upgrade_timeout' };
 
 /**
  * Forwards a WebSocket upgrade to an endpoint and relays the connection. Connect failures and
- * timeouts before the endpoint answered are retried on other endpoints while attempts and the
- * retry budget last; any answer other than 101 is passed to the client as it is (no retry, since
- * the endpoint chose it) and both sockets are closed. The balancer answers 503 with a reason
- * when no endpoint can take the upgrade, and 502 or 504 when every attempt failed.
+ * timeouts before the endpoint responded are retried on other endpoints while attempts and the
+ * retry budget last. A response other than 101 is passed to the client unchanged and both
+ * sockets are closed, without a retry because the endpoint chose that status. The balancer
+ * responds 503 with a reason when no endpoint can take the upgrade, and 502 or 504 when every
+ * attempt failed.
  */
 export async function handleUpgrade(
   context: ProxyContext,
@@ -79,7 +80,7 @@ function reject(context: ProxyContext, client: Socket, status: number, reason: s
   rejectOnSocket(client, status, reason);
 }
 
-/** Sends the upgrade to one endpoint and settles on the first of: answer, failure, timeout, client gone. */
+/** Sends the upgrade to one endpoint and settles on the first of: response, failure, timeout, client gone. */
 function attemptUpgrade(
   context: ProxyContext,
   endpoint: Endpoint,
@@ -152,14 +153,14 @@ function attemptUpgrade(
       if (settled) return void res.destroy();
       const serverError = (res.statusCode ?? 502) >= 500;
       if (serverError) upstream.recordFailure(endpoint);
-      settle({ kind: 'answered' }, serverError ? 'server_error' : 'client_error');
+      settle({ kind: 'responded' }, serverError ? 'server_error' : 'client_error');
       passAnswer(context, endpoint, res, client, () => upstreamRequest.destroy());
     });
     upstreamRequest.end();
   });
 }
 
-/** Passes an endpoint's non-101 answer to the client, then closes both sides. */
+/** Passes an endpoint's non-101 response to the client, then closes both sides. */
 function passAnswer(
   context: ProxyContext,
   endpoint: Endpoint,
@@ -169,7 +170,7 @@ function passAnswer(
 ): void {
   context.logger.info(
     { endpoint: endpoint.id, status: res.statusCode },
-    'endpoint answered upgrade without 101',
+    'endpoint responded to upgrade without 101',
   );
   res.on('error', () => client.destroy());
   res.on('close', closeUpstream);

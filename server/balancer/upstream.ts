@@ -8,7 +8,7 @@ import { choosePriority, computePriorityLoad } from './priority-load.js';
 import { RoundRobinPicker } from './round-robin-picker.js';
 import { slowStartFactor } from './slow-start.js';
 
-/** Why no endpoint was picked; each becomes the reason of a 503 and a metric label. */
+/** Reason no endpoint was picked; each becomes the reason of a 503 and a metric label. */
 export type PickRejection = 'no_endpoint' | 'no_healthy_endpoint' | 'panic' | BreakerRejection;
 
 /** An endpoint, or the reason none can take the work. */
@@ -83,8 +83,8 @@ export class Upstream {
 
   /**
    * Replaces the endpoint set with the one discovery reports. Kept endpoints keep their counts
-   * and state; new ones ramp up through slow start unless they came with the first update;
-   * removed ones get no new work and are retired once their last connection closes.
+   * and state. New ones ramp up through slow start unless they came with the first update.
+   * Removed ones get no new work and are retired once their last connection closes.
    */
   setEndpoints(specs: readonly EndpointSpec[]): void {
     const wanted = new Map(specs.map((spec) => [endpointId(spec.host, spec.port), spec]));
@@ -128,7 +128,7 @@ export class Upstream {
     return breaker;
   }
 
-  /** True while fewer endpoints are healthy than the panic threshold asks for. */
+  /** True while the healthy share is below the panic threshold. */
   inPanic(): boolean {
     return this.panic;
   }
@@ -173,8 +173,8 @@ export class Upstream {
     } else {
       const priority = choosePriority(load, this.random() * 100);
       pool = members.filter(isAvailable);
-      // The chosen level goes first; other levels are used only when its endpoints are all
-      // excluded or full, which keeps retries from failing while capacity exists elsewhere.
+      // The chosen level goes first. Other levels are used only when its endpoints are all
+      // excluded or full, so retries do not fail while capacity exists elsewhere.
       pool.sort(
         (a, b) =>
           Number(b.priority === priority) - Number(a.priority === priority) ||
@@ -207,14 +207,14 @@ export class Upstream {
     return { endpoint: this.picker.pick(admitted, (endpoint) => this.weightOf(endpoint)) };
   }
 
-  /** Records an upgrade answered with 101 (or a request answered below 500). */
+  /** Records a 101 response to an upgrade, or a response to a plain request. */
   recordSuccess(endpoint: Endpoint, latencyMs?: number): void {
     if (latencyMs !== undefined) endpoint.recordLatency(latencyMs, this.config.latency.ewmaAlpha);
     this.breakerOf(endpoint).recordSuccess();
     this.outliers.recordSuccess(endpoint);
   }
 
-  /** Records a connect failure, timeout or 5xx answer. */
+  /** Records a connect failure, timeout or 5xx response to an upgrade. */
   recordFailure(endpoint: Endpoint): void {
     this.breakerOf(endpoint).recordFailure();
     if (!endpoint.removed) this.outliers.recordFailure(endpoint, this.endpoints());
