@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { after, afterEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createBalancer, type Balancer } from './balancer.js';
@@ -229,6 +229,53 @@ describe('balancer failure handling', () => {
     );
     assert.equal(answer.status, 502);
     assert.match(answer.head, /X-StreamCluster-Reject-Reason: connect_failure/);
+  });
+
+  test('silent endpoint times out with 504', async () => {
+    const accepted: Socket[] = [];
+    const silent = createServer((socket) => {
+      accepted.push(socket);
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => {
+      accepted.forEach((socket) => socket.destroy());
+      return new Promise<void>((resolve) => silent.close(() => resolve()));
+    });
+    const balancer = await balancerFor([(silent.address() as { port: number }).port], {
+      upgradeTimeoutMs: 200,
+      retry: { maxAttempts: 1 },
+      healthCheck: { enabled: false },
+    });
+    const answer = await rawExchange(
+      balancer.address()!.port,
+      upgradeRequest('/', ['Connection: Upgrade', 'Upgrade: websocket']),
+    );
+
+    assert.equal(answer.status, 504);
+    assert.match(answer.head, /X-StreamCluster-Reject-Reason: upgrade_timeout/);
+    await eventually(
+      () => accepted.every((socket) => socket.destroyed),
+      2000,
+      'silent endpoint socket closed',
+    );
+    assert.equal(balancer.upstream.endpoints()[0]!.pendingUpgrades, 0);
+  });
+
+  test('client vanishing closes the endpoint leg', async () => {
+    const [a] = await backends('a');
+    const balancer = await balancerFor([a!.port]);
+    const client = await connectClient(wsUrl(balancer));
+    await client.next();
+    assert.equal(a!.wss.clients.size, 1);
+
+    client.ws.terminate();
+    await eventually(() => a!.wss.clients.size === 0, 2000, 'backend connection closed');
+    await eventually(
+      () => balancer.upstream.endpoints()[0]!.openConnections === 0,
+      2000,
+      'count released',
+    );
   });
 
   test('cap of 100 rejects 101st, probes still pass', async () => {

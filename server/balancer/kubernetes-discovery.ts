@@ -120,11 +120,12 @@ export class KubernetesDiscovery {
 
   private async list(): Promise<void> {
     const res = await this.send(this.collectionPath());
-    const body = JSON.parse(await readBody(res)) as {
+    const text = await readBody(res);
+    if (res.statusCode !== 200) throw apiError(res.statusCode, text);
+    const body = JSON.parse(text) as {
       metadata?: { resourceVersion?: string };
       items?: EndpointSlice[];
     };
-    if (res.statusCode !== 200) throw apiError(res.statusCode, body);
     this.slices.clear();
     for (const slice of body.items ?? []) this.slices.set(slice.metadata.name, slice);
     this.resourceVersion = body.metadata?.resourceVersion ?? '';

@@ -39,11 +39,6 @@ export function relayWebSocket(
 ): RelayedConnection {
   const tracker = new FrameBoundaryTracker();
   const clientTracker = new FrameBoundaryTracker();
-  // Bytes the endpoint sent right behind its 101 head belong to the stream and are tracked too.
-  if (endpointHead.length > 0) {
-    tracker.push(endpointHead);
-    client.write(endpointHead);
-  }
   let end: RelayEnd | undefined;
   let pendingClose: Buffer | undefined;
   let closed = 0;
@@ -52,6 +47,11 @@ export function relayWebSocket(
     socket.setNoDelay(true);
     socket.setKeepAlive(true, keepAliveDelayMs);
     socket.setTimeout(0);
+  }
+  // Bytes the endpoint sent right behind its 101 head belong to the stream and are tracked too.
+  if (endpointHead.length > 0) {
+    tracker.push(endpointHead);
+    client.write(endpointHead);
   }
 
   const finish = (how: RelayEnd): void => {

@@ -140,6 +140,8 @@ function attemptUpgrade(
     const timer = setTimeout(() => fail(504, 'upgrade_timeout'), config.upgradeTimeoutMs);
     client.once('close', onClientClose);
 
+    // Nagle's algorithm would hold the first frames behind the 101 until an ACK arrives.
+    upstreamRequest.on('socket', (socket) => socket.setNoDelay(true));
     upstreamRequest.on('error', (error) => fail(502, 'connect_failure', error));
     upstreamRequest.on('upgrade', (res, socket: Socket, upstreamHead: Buffer) => {
       if (settled) return void socket.destroy();
