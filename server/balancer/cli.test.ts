@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { silentLogger } from '../core/logger.js';
 import { cliOverrides, runBalancer, balancerSettings } from './cli.js';
 import { resolveConfig } from '../core/config.js';
 import { startWsBackend } from './testing/ws-backend.js';
-import { connectClient, eventually } from './testing/ws-client.js';
+import { connectClient, eventually, within } from './testing/ws-client.js';
 
 test('cli flags become config overrides', () => {
   const cli = resolveConfig(
@@ -63,6 +66,51 @@ test('cli balancer reloads its config file', async () => {
   } finally {
     await balancer.close();
     await Promise.all([a.close(), b.close()]);
+    await rm(folder, { recursive: true });
+  }
+});
+
+test('cli balancer drains on SIGTERM', async () => {
+  const backend = await startWsBackend('a');
+  const folder = await mkdtemp(join(tmpdir(), 'balancer-sigterm-'));
+  const file = join(folder, 'balancer.yaml');
+  await writeFile(
+    file,
+    `endpoints:\n  - { host: 127.0.0.1, port: ${backend.port} }\ndrain: { timeoutMs: 100 }\n`,
+  );
+  const script = fileURLToPath(new URL('./testing/balancer-process.ts', import.meta.url));
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      script,
+      '--port',
+      '0',
+      '--admin-port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--config',
+      file,
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LOG_LEVEL: 'silent' } },
+  );
+  try {
+    const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+    const port = Number(/listening (\d+)/.exec(line.toString())![1]);
+    const client = await connectClient(`ws://127.0.0.1:${port}/`);
+    assert.equal(await client.next(), 'hello a');
+
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const closed = await within(client.closed, 5000, 'client close after SIGTERM');
+    assert.equal(closed.code, 1012);
+    const [code] = (await within(exited, 5000, 'balancer exit')) as [number];
+    assert.equal(code, 0);
+  } finally {
+    child.kill('SIGKILL');
+    await backend.close();
     await rm(folder, { recursive: true });
   }
 });

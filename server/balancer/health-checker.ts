@@ -29,6 +29,7 @@ export class HealthChecker {
     this.loop ??= every(
       () => this.options.settings().intervalMs,
       () => this.checkAll(),
+      (error) => this.options.logger.error({ err: error }, 'health check round failed'),
     );
   }
 

@@ -41,13 +41,18 @@ export function probe(endpoint: Endpoint, path: string, timeoutMs: number): Prom
 
 /**
  * Runs `task` now and then every `intervalMs` after the previous run finished, until stopped.
- * Timers are unref'd so a forgotten loop never keeps the process alive.
+ * A failed run is passed to `onError` and the loop goes on. Timers are unref'd so a forgotten
+ * loop never keeps the process alive.
  */
-export function every(intervalMs: () => number, task: () => Promise<void>): { stop(): void } {
+export function every(
+  intervalMs: () => number,
+  task: () => Promise<void>,
+  onError: (error: unknown) => void,
+): { stop(): void } {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const run = async (): Promise<void> => {
-    await task();
+    await task().catch(onError);
     if (stopped) return;
     timer = setTimeout(() => void run(), intervalMs());
     timer.unref();

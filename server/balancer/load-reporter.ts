@@ -27,6 +27,7 @@ export class LoadReporter {
     this.loop ??= every(
       () => this.options.settings().intervalMs,
       () => this.pollAll(),
+      (error) => this.options.logger.error({ err: error }, 'load report round failed'),
     );
   }
 

@@ -60,6 +60,7 @@ export class Rebalancer {
     this.loop ??= every(
       () => this.options.settings().intervalMs,
       async () => void (await this.round()),
+      (error) => this.options.logger.error({ err: error }, 'rebalance round failed'),
     );
   }
 

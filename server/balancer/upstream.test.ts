@@ -248,6 +248,14 @@ const scenarios: Scenario[] = [
     tolerance: 1,
   },
   {
+    name: 'slow start ramps an endpoint turning ready',
+    config: { algorithm: 'round-robin', slowStart: { windowMs: 10_000, minWeightPercent: 10 } },
+    endpoints: [ep('a'), ep('b', { ready: false })],
+    steps: [{ pick: 10 }, { endpoints: [ep('a'), ep('b')] }, { pick: 110 }],
+    picks: { a: 110, b: 10 },
+    tolerance: 1,
+  },
+  {
     name: 'connection cap rejects the 101st',
     config: { circuitBreaker: { maxConnections: 100 } },
     endpoints: [ep('a')],

@@ -99,7 +99,9 @@ export class Upstream {
       const endpoint = this.members.get(id) ?? this.revive(id) ?? this.add(spec);
       endpoint.weight = spec.weight ?? 1;
       endpoint.priority = spec.priority ?? 0;
-      endpoint.ready = spec.ready ?? true;
+      const ready = spec.ready ?? true;
+      if (ready && !endpoint.ready) this.beginSlowStart(endpoint);
+      endpoint.ready = ready;
     }
     this.populated = true;
   }
@@ -225,7 +227,7 @@ export class Upstream {
     this.outliers.sweep(this.endpoints());
   }
 
-  /** Restarts the slow start ramp, after an endpoint became healthy or returned from ejection. */
+  /** Restarts the slow start ramp, after an endpoint became ready or healthy, or returned from ejection. */
   beginSlowStart(endpoint: Endpoint): void {
     if (this.config.slowStart.windowMs > 0) endpoint.slowStartFromMs = this.now();
   }
