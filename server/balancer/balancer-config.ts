@@ -119,7 +119,7 @@ export interface BalancerConfig {
     /** Retries in progress always allowed regardless of the budget; default 3. */
     minRetryConcurrency: number;
   };
-  /** Time from sending the upgrade to an endpoint until its answer head; default 10000 ms. */
+  /** Time from sending the upgrade to an endpoint until its response head; default 10000 ms. */
   upgradeTimeoutMs: number;
   /** Socket idle timeout of a forwarded plain HTTP request; default 30000 ms. */
   requestTimeoutMs: number;

@@ -50,7 +50,7 @@ async function track(client: QueuedClient): Promise<QueuedClient> {
   return client;
 }
 
-/** A port nothing listens on: bound once, then released. */
+/** Returns a port nothing listens on, bound once and then released. */
 async function closedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

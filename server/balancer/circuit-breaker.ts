@@ -63,7 +63,7 @@ export class CircuitBreaker {
     return undefined;
   }
 
-  /** Records a completed upgrade or answered request; closes a half-open breaker. */
+  /** Records a completed upgrade or a response to a request; closes a half-open breaker. */
   recordSuccess(): void {
     this.failures = 0;
     if (this.state === 'half-open') this.stateValue = 'closed';

@@ -6,7 +6,7 @@ export const closeCodes = {
   goingAway: 1001,
   /** The server hit an unexpected condition. */
   internalError: 1011,
-  /** The service restarts: reconnect, another endpoint will answer. */
+  /** The service restarts, so the client should reconnect and another endpoint takes it. */
   serviceRestart: 1012,
 } as const;
 
@@ -21,7 +21,7 @@ export function buildCloseFrame(code: number, reason = ''): Buffer {
 
 /**
  * Builds a masked close frame, the form a client sends to a server, for telling an endpoint that
- * the balancer closes the connection. The masking key is random, as RFC 6455 section 5.3 asks.
+ * the balancer closes the connection. The masking key is random, as RFC 6455 section 5.3 requires.
  */
 export function buildMaskedCloseFrame(code: number, reason = ''): Buffer {
   const payload = closePayload(code, reason);

@@ -55,7 +55,7 @@ export class Endpoint {
   removed = false;
   /** Open WebSockets relayed to this endpoint. */
   openConnections = 0;
-  /** Upgrades sent to this endpoint and not yet answered. */
+  /** Upgrades sent to this endpoint and not yet responded to. */
   pendingUpgrades = 0;
   /** Plain HTTP requests in progress. */
   activeRequests = 0;

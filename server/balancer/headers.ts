@@ -29,7 +29,7 @@ export function connectionTokens(headers: IncomingHttpHeaders): string[] {
     .filter((token) => token !== '');
 }
 
-/** True when the request asks to upgrade to WebSocket, whatever else Connection lists. */
+/** True when the request is an upgrade to WebSocket, whatever else Connection lists. */
 export function isWebSocketUpgrade(headers: IncomingHttpHeaders): boolean {
   const upgrade = (headers.upgrade ?? '')
     .toLowerCase()
@@ -83,7 +83,7 @@ export function upstreamRequestHeaders(
 
 /**
  * Serialises a response head from raw header pairs, keeping each field's spelling and order.
- * Hop-by-hop fields are dropped unless `keepHopByHop` (a 101 answer needs Connection and Upgrade).
+ * Hop-by-hop fields are dropped unless `keepHopByHop` (a 101 response needs Connection and Upgrade).
  */
 export function formatResponseHead(
   statusCode: number,

@@ -15,7 +15,7 @@ export interface HealthCheckerOptions {
 }
 
 /**
- * Active health checks: every `intervalMs`, GET the health path of each endpoint; a 2xx answer
+ * Active health checks: every `intervalMs`, GET the health path of each endpoint; a 2xx response
  * within the timeout passes. `unhealthyThreshold` failures in a row mark an endpoint unhealthy,
  * `healthyThreshold` passes in a row mark it healthy again. Endpoints start healthy, so a new
  * endpoint takes traffic before its first probe, as in Envoy without `ignore_new_hosts_until_first_hc`.

@@ -1,10 +1,10 @@
 import { get } from 'node:http';
 import type { Endpoint } from './endpoint.js';
 
-/** Answer of a probe: status and body, or the error that prevented one. */
+/** Result of a probe: status and body, or the error that prevented a response. */
 export type ProbeResult = { status: number; body: string } | { error: Error };
 
-/** Largest probe body kept, in bytes; `/stats` answers are a few hundred bytes. */
+/** Largest probe body kept, in bytes; `/stats` responses are a few hundred bytes. */
 const maxBodyBytes = 64 * 1024;
 
 /**

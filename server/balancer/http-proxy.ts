@@ -37,7 +37,7 @@ export class EndpointAgents {
 }
 
 /**
- * Forwards a plain HTTP request to an endpoint and streams the answer back with hop-by-hop fields
+ * Forwards a plain HTTP request to an endpoint and streams the response back with hop-by-hop fields
  * removed. A bodiless idempotent request whose endpoint could not be reached is retried on another
  * endpoint within the attempts and the retry budget; a request with a body is never resent.
  */
@@ -61,7 +61,7 @@ export async function handleRequest(
       const picked = context.upstream.pick('request', tried);
       if (attempt > 1) context.retryBudget.release();
       if ('rejection' in picked) {
-        if (attempt === 1) return answer(context, res, 503, picked.rejection);
+        if (attempt === 1) return respond(context, res, 503, picked.rejection);
         break;
       }
       if (attempt > 1) context.metrics.retries.inc();
@@ -69,13 +69,13 @@ export async function handleRequest(
       if (await forwardOnce(context, agents, picked.endpoint, req, res)) return;
       if (res.headersSent || req.socket.destroyed) return;
     }
-    answer(context, res, 502, 'connect_failure');
+    respond(context, res, 502, 'connect_failure');
   } finally {
     context.inProgress.count--;
   }
 }
 
-function answer(context: ProxyContext, res: ServerResponse, status: number, reason: string): void {
+function respond(context: ProxyContext, res: ServerResponse, status: number, reason: string): void {
   context.metrics.rejections.inc({ reason });
   context.metrics.requests.inc({ result: 'rejected' });
   if (res.headersSent) return void res.destroy();

@@ -6,7 +6,7 @@ import type { Logger } from '../core/logger.js';
 import type { EndpointSpec } from './balancer-config.js';
 import { endpointsFromSlices, type EndpointSlice, type SliceMapping } from './endpoint-slices.js';
 
-/** Where and how to reach the Kubernetes API server. */
+/** Address and credentials of the Kubernetes API server. */
 export interface KubernetesApi {
   /** Base URL, such as `https://10.96.0.1:443`. */
   baseUrl: string;
@@ -18,7 +18,7 @@ export interface KubernetesApi {
 
 const serviceAccountDir = '/var/run/secrets/kubernetes.io/serviceaccount';
 
-/** The API server as seen from inside a pod: service environment and the mounted service account. */
+/** Returns the API server as seen from inside a pod, from the service environment and the mounted service account. */
 export function inClusterApi(env: NodeJS.ProcessEnv = process.env): KubernetesApi {
   const host = env.KUBERNETES_SERVICE_HOST;
   const port = env.KUBERNETES_SERVICE_PORT ?? '443';
@@ -196,6 +196,6 @@ function apiError(status: number | undefined, body: unknown): StreamClusterError
   const detail = typeof body === 'string' ? body : JSON.stringify(body);
   return new StreamClusterError(
     'KUBERNETES_API_ERROR',
-    `Kubernetes API answered ${status ?? 'an error'}: ${detail.slice(0, 300)}; check the Service name and the balancer's RBAC (list and watch endpointslices)`,
+    `Kubernetes API responded with ${status ?? 'an error'}: ${detail.slice(0, 300)}; check the Service name and the balancer's RBAC (list and watch endpointslices)`,
   );
 }

@@ -15,7 +15,7 @@ export interface LoadReporterOptions {
  * Polls each endpoint's `/stats` and stores the report on the endpoint. The latency-aware picker
  * lowers the weight of endpoints with a busy event loop, a report with `draining: true` stops new
  * connections to the endpoint, and the rebalancer compares connection counts. An endpoint that
- * answers with anything other than the expected JSON keeps no report.
+ * responds with anything other than the expected JSON keeps no report.
  */
 export class LoadReporter {
   private loop: { stop(): void } | undefined;

@@ -59,7 +59,7 @@ export class BalancerMetrics {
     });
     this.rejections = new Counter({
       name: name('rejections_total'),
-      help: 'Upgrades and requests the balancer answered itself with 502, 503 or 504, by reason.',
+      help: 'Upgrades and requests the balancer rejected itself with 400, 502, 503 or 504, by reason.',
       labelNames: ['reason'],
       registers,
     });
@@ -111,7 +111,7 @@ export class BalancerMetrics {
     });
     this.upgradeSeconds = new Histogram({
       name: name('upgrade_duration_seconds'),
-      help: 'Time from sending an upgrade to an endpoint until its 101 answer.',
+      help: 'Time from sending an upgrade to an endpoint until its 101 response.',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
@@ -172,7 +172,7 @@ export class BalancerMetrics {
     );
     perEndpoint(
       'pending_upgrades',
-      'Upgrades waiting for an answer from each endpoint.',
+      'Upgrades waiting for a response from each endpoint.',
       (ep) => ep.pendingUpgrades,
     );
     perEndpoint('endpoint_healthy', '1 when the active health check passes.', (ep) =>

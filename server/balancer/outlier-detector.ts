@@ -8,7 +8,7 @@ export interface OutlierEvents {
 }
 
 /**
- * Passive outlier detection: counts consecutive connect failures and 5xx answers to upgrades per
+ * Passive outlier detection: counts consecutive connect failures and 5xx responses to upgrades per
  * endpoint and ejects an endpoint at the threshold. The n-th ejection in a row lasts n times the
  * base time, up to the maximum; the repeat count decays by one for each base time the endpoint
  * then stays in rotation. Ejections never exceed `maxEjectionPercent` of the endpoints, rounded

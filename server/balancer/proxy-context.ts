@@ -22,7 +22,7 @@ export interface ProxyContext {
   inProgress: { count: number };
 }
 
-/** Header naming why the balancer answered an upgrade or request itself. */
+/** Header naming why the balancer rejected an upgrade or request itself. */
 export const rejectReasonHeader = 'X-StreamCluster-Reject-Reason';
 
 const statusTexts: Record<number, string> = {
@@ -34,7 +34,7 @@ const statusTexts: Record<number, string> = {
 
 /**
  * Answers on a raw client socket (an upgrade the balancer will not forward) with a status, the
- * reason in a header and a one-line body, then closes the socket once the answer is written.
+ * reason in a header and a one-line body, then closes the socket once the response is written.
  */
 export function rejectOnSocket(socket: Socket, status: number, reason: string): void {
   if (socket.destroyed || socket.writableEnded) return;

@@ -47,7 +47,7 @@ export interface RebalancerOptions {
 }
 
 /**
- * Every `intervalMs`, when enabled, asks at most one endpoint to shed connections with
+ * Every `intervalMs`, when enabled, requests at most one endpoint to shed connections with
  * `POST <path>?connections=N&reconnectDelayMs=M&spreadMs=S` (contract in docs/balancer.md), so
  * endpoints added by a scale-out receive the reconnecting clients.
  */

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { buildCloseFrame, buildMaskedCloseFrame, closeCodes } from './close-frame.js';
 import { FrameBoundaryTracker } from './frame-boundary.js';
 
-/** How a relayed WebSocket ended, for logs and metrics. */
+/** Way a relayed WebSocket ended, for logs and metrics. */
 export type RelayEnd =
   /** The endpoint closed after its own close frame, or the client closed first. */
   | 'closed'

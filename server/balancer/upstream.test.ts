@@ -6,7 +6,7 @@ import { Upstream, type PickRejection } from './upstream.js';
 
 /** One step of a scenario, applied in order to the upstream. */
 type Step =
-  /** Opens `count` long-lived sessions: each pick holds a connection. `failing` endpoints fail. */
+  /** Opens `count` long-lived sessions: each pick keeps a connection open. `failing` endpoints fail. */
   | { open: number; failing?: string[] }
   /** Makes `count` short picks (nothing held), recording each outcome. */
   | { pick: number; failing?: string[] }
