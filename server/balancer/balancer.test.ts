@@ -124,6 +124,27 @@ describe('balancer relay', () => {
     assert.equal(a!.lastRequestHeaders!['x-forwarded-for'], '127.0.0.1');
   });
 
+  test('client abort is no endpoint failure', async () => {
+    const [a] = await backends('a');
+    const balancer = await balancerFor([a!.port], { outlierDetection: { consecutiveFailures: 1 } });
+    const endpoint = balancer.upstream.endpoints()[0]!;
+    const req = request({
+      host: '127.0.0.1',
+      port: balancer.address()!.port,
+      path: '/slow',
+      agent: false,
+    });
+    req.on('error', () => {});
+    req.end();
+    await eventually(() => endpoint.activeRequests === 1, 2000, 'request forwarded');
+
+    req.destroy();
+    await eventually(() => endpoint.activeRequests === 0, 2000, 'request released');
+    assert.equal(endpoint.isEjected(), false);
+    assert.equal(endpoint.outlier.consecutiveFailures, 0);
+    assert.equal(balancer.upstream.breakerOf(endpoint).state, 'closed');
+  });
+
   test('upgrades with Firefox Connection header', async () => {
     const [a] = await backends('a');
     const balancer = await balancerFor([a!.port]);

@@ -109,6 +109,8 @@ function forwardOnce(
 
   return new Promise<boolean>((resolve) => {
     let done = false;
+    // A client that leaves early aborts the upstream request; that error is not the endpoint's.
+    let clientGone = false;
     const finish = (reached: boolean): void => {
       if (done) return;
       done = true;
@@ -118,7 +120,7 @@ function forwardOnce(
     };
     upstreamRequest.on('timeout', () => upstreamRequest.destroy(new Error('request timed out')));
     upstreamRequest.on('error', (error) => {
-      if (res.headersSent) {
+      if (res.headersSent || clientGone) {
         res.destroy();
         return finish(true);
       }
@@ -128,6 +130,10 @@ function forwardOnce(
       finish(false);
     });
     upstreamRequest.on('response', (upstreamRes) => {
+      if (clientGone) {
+        upstreamRes.destroy();
+        return finish(true);
+      }
       context.upstream.recordSuccess(endpoint);
       context.metrics.requests.inc({
         result: String(Math.floor((upstreamRes.statusCode ?? 0) / 100)) + 'xx',
@@ -146,7 +152,9 @@ function forwardOnce(
       });
     });
     res.on('close', () => {
-      if (!res.writableFinished) upstreamRequest.destroy();
+      if (res.writableFinished) return;
+      clientGone = true;
+      upstreamRequest.destroy();
     });
     req.pipe(upstreamRequest);
   });

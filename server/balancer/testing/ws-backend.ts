@@ -31,7 +31,7 @@ export interface WsBackend {
 /**
  * Starts a backend on 127.0.0.1 port 0. WebSocket clients get `hello <name>` first and then an
  * echo of each message; on path `/stream` the backend also sends `tick <n>` every 10 ms. Upgrades
- * to `/reject/<status>` are answered with that status and a short body.
+ * to `/reject/<status>` get that status and a short body; plain GET `/slow` responds after 500 ms.
  */
 export async function startWsBackend(name: string): Promise<WsBackend> {
   const sockets = new Set<Socket>();
@@ -51,6 +51,8 @@ export async function startWsBackend(name: string): Promise<WsBackend> {
         ...backend.stats,
       };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(stats));
+    } else if (url.pathname === '/slow') {
+      setTimeout(() => res.writeHead(200).end('slow'), 500);
     } else if (url.pathname === '/drain' && req.method === 'POST') {
       backend.drainRequests.push(url.search);
       res.writeHead(202, { 'content-type': 'application/json' }).end('{"accepted":true}');
