@@ -166,6 +166,18 @@ describe('balancer relay', () => {
     assert.equal(answer.status, 101);
   });
 
+  test('rejects upgrades to other protocols', async () => {
+    const [a] = await backends('a');
+    const balancer = await balancerFor([a!.port]);
+    const answer = await rawExchange(
+      balancer.address()!.port,
+      upgradeRequest('/', ['Connection: Upgrade', 'Upgrade: h2c']),
+    );
+    assert.equal(answer.status, 400);
+    assert.match(answer.head, /X-StreamCluster-Reject-Reason: unsupported_upgrade/);
+    assert.equal(a!.lastUpgradeHeaders, undefined);
+  });
+
   for (const status of [403, 500]) {
     test(`passes ${status} upgrade answer without leaks`, async () => {
       const [a] = await backends('a');

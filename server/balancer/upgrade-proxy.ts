@@ -30,7 +30,7 @@ export async function handleUpgrade(
   client.on('error', (error) =>
     context.logger.debug({ err: error }, 'client socket error during upgrade'),
   );
-  if (!isWebSocketUpgrade(req.headers)) return rejectOnSocket(client, 400, 'unsupported_upgrade');
+  if (!isWebSocketUpgrade(req.headers)) return reject(context, client, 400, 'unsupported_upgrade');
   if (context.isDraining()) return reject(context, client, 503, 'draining');
 
   context.inProgress.count++;
