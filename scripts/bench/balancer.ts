@@ -190,27 +190,27 @@ async function main(): Promise<void> {
 
   const backend = await startProcess(
     process.execPath,
-    tsx('./echo-backend-process.ts'),
+    tsx('../../server/balancer/testing/ws-backend-process.ts'),
     /listening (\d+)/,
   );
   const backendPort = Number(/\d+/.exec(backend.line)![0]);
 
-  const balancerPort = await freePort();
   const balancer = await startProcess(
     process.execPath,
     [
-      ...tsx('./balancer-process.ts'),
+      ...tsx('../../server/balancer/testing/balancer-process.ts'),
       '--host',
       '127.0.0.1',
       '--port',
-      String(balancerPort),
+      '0',
       '--admin-port',
       '0',
       '--endpoints',
       `127.0.0.1:${backendPort}`,
     ],
-    /ready/,
+    /listening (\d+)/,
   );
+  const balancerPort = Number(/\d+/.exec(balancer.line)![0]);
 
   const haproxyPort = await freePort();
   const configPath = join(scratch, 'haproxy.cfg');
