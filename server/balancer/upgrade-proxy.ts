@@ -1,10 +1,16 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Endpoint } from './endpoint.js';
 import { formatResponseHead, isWebSocketUpgrade, upstreamRequestHeaders } from './headers.js';
 import type { UpgradeResult } from './metrics.js';
 import { endSocket, rejectOnSocket, type ProxyContext } from './proxy-context.js';
 import { relayWebSocket } from './relay.js';
+
+/**
+ * Agent for upgrade connections: no keep-alive and no socket limit, like `agent: false`, but
+ * shared, so an upgrade does not construct an Agent. Upgraded sockets leave the agent at once.
+ */
+const upgradeAgent = new Agent({ keepAlive: false });
 
 /** Result of one upgrade attempt on one endpoint. */
 type Attempt =
@@ -100,7 +106,7 @@ function attemptUpgrade(
     method: req.method,
     path: req.url,
     headers: upstreamRequestHeaders(req, config),
-    agent: false,
+    agent: upgradeAgent,
     setHost: false,
   });
 
