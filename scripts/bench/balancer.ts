@@ -181,6 +181,35 @@ function haproxyConfig(port: number, backendPort: number): string {
   ].join('\n');
 }
 
+/**
+ * Starts HAProxy on a free port. Another process may take the port between the probe and
+ * HAProxy's bind, so a failed start is retried on a new port, three times at most.
+ */
+async function startHaproxy(
+  backendPort: number,
+): Promise<{ haproxy: ChildProcess; haproxyPort: number }> {
+  const configPath = join(scratch, 'haproxy.cfg');
+  for (let attempt = 1; ; attempt++) {
+    const haproxyPort = await freePort();
+    writeFileSync(configPath, haproxyConfig(haproxyPort, backendPort));
+    const haproxy = spawn('haproxy', ['-f', configPath, '-db'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    children.push(haproxy);
+    const exited = once(haproxy, 'exit').then(() => false);
+    const started = await Promise.race([
+      waitForPort(haproxyPort).then(
+        () => true,
+        () => false,
+      ),
+      exited,
+    ]);
+    if (started) return { haproxy, haproxyPort };
+    if (attempt === 3)
+      throw new Error('HAProxy failed to start three times; see its messages above');
+  }
+}
+
 async function main(): Promise<void> {
   const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const haproxyVersion =
@@ -212,14 +241,7 @@ async function main(): Promise<void> {
   );
   const balancerPort = Number(/\d+/.exec(balancer.line)![0]);
 
-  const haproxyPort = await freePort();
-  const configPath = join(scratch, 'haproxy.cfg');
-  writeFileSync(configPath, haproxyConfig(haproxyPort, backendPort));
-  const haproxy = spawn('haproxy', ['-f', configPath, '-db'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(haproxy);
-  await waitForPort(haproxyPort);
+  const { haproxy, haproxyPort } = await startHaproxy(backendPort);
 
   const targets = [
     { name: 'direct', url: `ws://127.0.0.1:${backendPort}/`, pid: undefined },
