@@ -11,7 +11,11 @@ const COMMANDS: Record<string, { summary: string; run: Command }> = {
   },
   balancer: {
     summary: 'run the WebSocket balancer in front of stream servers',
-    run: async (argv) => (await import('../balancer/cli.js')).runBalancer(argv),
+    run: async (argv) => {
+      // The balancer keeps the process alive until a signal drains it.
+      await (await import('../balancer/cli.js')).runBalancer(argv);
+      return 0;
+    },
   },
   operator: {
     summary: 'run the Kubernetes operator',
