@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '../../server/core/logger.js';
 import { Agent } from './agent/agent.js';
+import { ClusterHosts } from './agent/cluster-hosts.js';
 import { defaultImageTable } from './agent/image-table.js';
 import { IpPool } from './agent/ip-pool.js';
 import { KubeClient } from './agent/kube-client.js';
@@ -47,7 +48,8 @@ const logger = createLogger({ name: 'test-agent' });
 const client = new KubeClient(config);
 
 const hostsFile = join(config.clusterDir, 'run', 'hosts');
-writeFileSync(hostsFile, '127.0.0.1 localhost\n::1 localhost\n');
+const hosts = new ClusterHosts(hostsFile, logger);
+writeFileSync(hostsFile, hosts.render());
 const network = new PodNetwork({
   clusterNetns: config.netns,
   bridge: config.podBridge,
@@ -70,6 +72,7 @@ const baseEnv = Object.fromEntries(
 const agent = new Agent({
   client,
   provisioner,
+  hosts,
   logger,
   runnerContext: {
     client,

@@ -83,12 +83,12 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   if (options.dir !== undefined) args.push('--dir', options.dir);
   let stdout: string;
   try {
-    ({ stdout } = await run(join(here, 'up.sh'), args, {
+    ({ stdout } = await run('bash', [join(here, 'up.sh'), ...args], {
       timeout: options.startTimeoutMs ?? 40 * 60_000,
       maxBuffer: 16 * 1024 * 1024,
     }));
   } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr ?? '';
+    const stderr = (error as { stderr?: string }).stderr || String(error);
     throw new StreamClusterError('CLUSTER_START_FAILED', `test/cluster/up.sh failed:\n${stderr}`, {
       cause: error,
     });
@@ -165,7 +165,7 @@ function createHandle(
     async stop(stopOptions = {}) {
       await Promise.all([...forwards].map((forward) => forward.close()));
       const args = stopOptions.keep === true ? ['--keep', dir] : [dir];
-      await run(join(here, 'down.sh'), args, { timeout: 120_000 });
+      await run('bash', [join(here, 'down.sh'), ...args], { timeout: 120_000 });
     },
   };
 }

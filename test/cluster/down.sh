@@ -30,25 +30,42 @@ stop_groups() {
   done
 }
 
-# Processes stop in reverse start order, so the agent stops its pods before the API server goes.
+# All processes get TERM at once: the agent then stops its pods while the API server shuts down,
+# and whatever the agent leaves behind is killed below.
 pids=()
 if [[ -d $dir/pids ]]; then
   while read -r file; do
     pids+=("$(cat "$file")")
   done < <(find "$dir/pids" -type f | sort -r)
 fi
-for pid in "${pids[@]}"; do stop_groups 10 "$pid"; done
+if [[ ${#pids[@]} -gt 0 ]]; then
+  stop_groups 10 "${pids[@]}"
+fi
 
-# Whatever still runs in the namespaces (pod processes of an agent that died) goes too.
-namespaces=$(ip netns list | awk '{print $1}' | grep -E "^${CLUSTER_NETNS}(-[0-9]+)?$" || true)
-for name in $namespaces; do
-  mapfile -t leftover < <(ip netns pids "$name" 2>/dev/null || true)
-  if [[ ${#leftover[@]} -gt 0 ]]; then
-    kill -KILL "${leftover[@]}" 2>/dev/null || true
+cluster_namespaces() {
+  ip netns list | awk '{print $1}' | grep -E "^${CLUSTER_NETNS}(-[0-9]+)?$" || true
+}
+
+# Whatever still runs in the namespaces (pod processes of an agent that died) goes too. The
+# agent may still be deleting pod namespaces when it exits, so deletion is retried for a while.
+deadline=$((SECONDS + 10))
+while true; do
+  namespaces=$(cluster_namespaces)
+  [[ -z $namespaces ]] && break
+  for name in $namespaces; do
+    mapfile -t leftover < <(ip netns pids "$name" 2>/dev/null || true)
+    if [[ ${#leftover[@]} -gt 0 ]]; then
+      kill -KILL "${leftover[@]}" 2>/dev/null || true
+    fi
+    ip netns delete "$name" 2>/dev/null || true
+  done
+  if ((SECONDS >= deadline)); then
+    echo "[cluster] could not delete network namespaces:" $namespaces >&2
+    break
   fi
+  sleep 0.2
 done
-for name in $namespaces; do ip netns delete "$name" 2>/dev/null || true; done
-rm -rf "/etc/netns/$CLUSTER_NETNS"
+rm -rf "/etc/netns/$CLUSTER_NETNS" "/etc/netns/$CLUSTER_NETNS"-*
 
 if [[ $keep == false ]]; then
   rm -rf "$dir"

@@ -178,7 +178,10 @@ EOF
 
 start_agent() {
   write_agent_config
-  start agent "${netns_exec[@]}" node --import tsx "$here/agent.ts" "$dir/cluster.json"
+  # nsenter switches only the network namespace. `ip netns exec` would also give the agent a
+  # private mount namespace, and the pod namespaces it creates would then be invisible (and
+  # impossible to delete) from the host.
+  start agent nsenter --net="/run/netns/$netns" node --import tsx "$here/agent.ts" "$dir/cluster.json"
 }
 
 # The API server listens inside the namespace only. A forwarder there exposes it on a Unix
@@ -220,6 +223,8 @@ EOF
   wait_for 'the default ServiceAccount' 60 kubectl_inside get serviceaccount default
 }
 
+# `node --import tsx` resolves tsx from the working directory.
+cd "$repo"
 started=$SECONDS
 log "starting cluster in $dir (network namespace $netns)"
 create_network

@@ -1,6 +1,7 @@
 import type { Logger } from '../../../server/core/logger.js';
+import type { ClusterHosts, Service } from './cluster-hosts.js';
 import type { DataLookup } from './container-env.js';
-import { runInformer } from './informer.js';
+import { runInformer, type InformerHandlers, type KubeObject } from './informer.js';
 import type { KubeClient } from './kube-client.js';
 import { PodRunner, type PodRunnerContext } from './pod-runner.js';
 import { notFoundAsUndefined, type PersistentVolume, type Provisioner } from './provisioner.js';
@@ -10,6 +11,8 @@ import type { DataObject, PersistentVolumeClaim, Pod } from './types.js';
 export interface AgentOptions {
   client: KubeClient;
   provisioner: Provisioner;
+  /** Name resolution for pods, fed with every pod and Service. */
+  hosts: ClusterHosts;
   /** Everything a pod runner needs except the lookups, which the agent supplies. */
   runnerContext: Omit<PodRunnerContext, 'volumeSources'>;
   logger: Logger;
@@ -38,43 +41,44 @@ export class Agent {
     };
   }
 
-  /** Watches pods, claims and volumes until signal aborts. */
+  /** Watches pods, Services, claims and volumes until signal aborts. */
   async run(signal: AbortSignal): Promise<void> {
-    const { client, logger, provisioner } = this.options;
+    const { provisioner, hosts } = this.options;
+    const ignore = (): void => undefined;
     await Promise.all([
-      runInformer<Pod>(
-        client,
-        '/api/v1/pods',
-        {
-          onUpsert: (pod) => this.handlePod(pod),
-          onDelete: (pod) => this.handlePodGone(pod),
+      this.watch<Pod>('/api/v1/pods', signal, {
+        onUpsert: (pod) => {
+          hosts.setPod(pod);
+          this.handlePod(pod);
         },
-        logger,
-        signal,
-      ),
-      runInformer<PersistentVolumeClaim>(
-        client,
-        '/api/v1/persistentvolumeclaims',
-        {
-          onUpsert: (claim) =>
-            this.guard(provisioner.handleClaim(claim), 'claim', claim.metadata.name),
-          onDelete: () => undefined,
+        onDelete: (pod) => {
+          hosts.deletePod(pod);
+          this.handlePodGone(pod);
         },
-        logger,
-        signal,
-      ),
-      runInformer<PersistentVolume>(
-        client,
-        '/api/v1/persistentvolumes',
-        {
-          onUpsert: (volume) =>
-            this.guard(provisioner.handleVolume(volume), 'volume', volume.metadata.name),
-          onDelete: () => undefined,
-        },
-        logger,
-        signal,
-      ),
+      }),
+      this.watch<Service>('/api/v1/services', signal, {
+        onUpsert: (service) => hosts.setService(service),
+        onDelete: (service) => hosts.deleteService(service),
+      }),
+      this.watch<PersistentVolumeClaim>('/api/v1/persistentvolumeclaims', signal, {
+        onUpsert: (claim) =>
+          this.guard(provisioner.handleClaim(claim), 'claim', claim.metadata.name),
+        onDelete: ignore,
+      }),
+      this.watch<PersistentVolume>('/api/v1/persistentvolumes', signal, {
+        onUpsert: (volume) =>
+          this.guard(provisioner.handleVolume(volume), 'volume', volume.metadata.name),
+        onDelete: ignore,
+      }),
     ]);
+  }
+
+  private watch<T extends KubeObject>(
+    path: string,
+    signal: AbortSignal,
+    handlers: InformerHandlers<T>,
+  ): Promise<void> {
+    return runInformer(this.options.client, path, handlers, this.options.logger, signal);
   }
 
   /** Stops every pod's processes, allowing each gracePeriodMs. */
@@ -122,7 +126,7 @@ export class Agent {
     this.deleting.delete(uid);
   }
 
-  /** A pod removed without a graceful deletion (force delete) loses its processes at once. */
+  /** Kills the processes of a pod removed without graceful deletion, such as a force delete. */
   private handlePodGone(pod: Pod): void {
     const runner = this.runners.get(pod.metadata.uid);
     if (runner === undefined) return;

@@ -14,7 +14,7 @@ describe('resolveCommand', () => {
       args: ['serve'],
     });
     assert.equal(command.file, process.execPath);
-    assert.deepEqual(command.args, ['dist/server/cli.js', 'serve']);
+    assert.deepEqual(command.args, ['bin/streamcluster.js', 'serve']);
     assert.equal(command.cwd, '/repo');
   });
 

@@ -25,8 +25,8 @@ export interface LocalCommand {
 }
 
 /**
- * The images the test cluster can run: the project's own image runs its entry point from the
- * repository, any Node.js image runs this Node.js in the repository, and a NATS image runs the
+ * The images the test cluster can run: the project's own image runs its entry point
+ * (bin/streamcluster.js, the `streamcluster` command) from the repository, any Node.js image runs this Node.js in the repository, and a NATS image runs the
  * nats-server on the PATH (Debian's package).
  */
 export function defaultImageTable(repoRoot: string): LocalImage[] {
@@ -34,7 +34,7 @@ export function defaultImageTable(repoRoot: string): LocalImage[] {
   return [
     {
       pattern: /(^|\/)streamcluster(:|@|$)/,
-      entrypoint: ['node', 'dist/server/cli.js'],
+      entrypoint: ['node', 'bin/streamcluster.js'],
       defaultArgs: [],
       root: repoRoot,
       executables: node,

@@ -49,7 +49,11 @@ export class KubeClient {
   async request<T>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (payload !== undefined) headers['content-type'] = contentType ?? 'application/json';
+    if (payload !== undefined) {
+      headers['content-type'] = contentType ?? 'application/json';
+      // Node sends a DELETE body without chunked encoding, so the length must be explicit.
+      headers['content-length'] = String(Buffer.byteLength(payload));
+    }
     const response = await this.send({ method, path, headers }, payload);
     const text = await readBody(response);
     const status = response.statusCode ?? 0;

@@ -176,7 +176,7 @@ export class PodRunner {
       });
       this.lastStatus = serialized;
     } catch (error) {
-      // A pod deleted meanwhile answers 404, which needs no retry.
+      // A pod deleted meanwhile returns 404, which needs no retry.
       if (this.stopped || (error instanceof KubeApiError && error.status === 404)) return;
       this.logger.warn({ err: error }, 'pod status write failed; retrying');
       setTimeout(() => this.scheduleStatus(), retryDelayMs);

@@ -4,7 +4,7 @@ import { StreamClusterError } from '../../../server/core/errors.js';
 import type { DataLookup } from './container-env.js';
 import type { Container, Pod, Volume } from './types.js';
 
-/** A container path and the local folder or file that stands in for it. */
+/** A container path and the local folder or file used in its place. */
 export interface Mount {
   mountPath: string;
   localPath: string;

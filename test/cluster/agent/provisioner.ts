@@ -17,7 +17,7 @@ export interface PersistentVolume {
 /** Settings of {@link Provisioner}. */
 export interface ProvisionerOptions {
   client: KubeClient;
-  /** Folder that holds one folder per provisioned volume. */
+  /** Folder that contains one folder per provisioned volume. */
   volumesDir: string;
   /** StorageClasses whose claims this provisioner serves. */
   storageClasses: string[];
