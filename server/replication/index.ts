@@ -1,0 +1,32 @@
+// Public surface of the replicated document log.
+export type {
+  ConversationTurnRecord,
+  DocumentDeleteRecord,
+  DocumentLog,
+  DocumentPutRecord,
+  LogEntry,
+  LogRecord,
+} from './types.js';
+export { AppliedSequence } from './applied-sequence.js';
+export { decodeRecord, encodeRecord } from './codec.js';
+export {
+  checkConversationId,
+  FileConversationStore,
+  type ConversationStore,
+  type ConversationTurn,
+  type FileConversationStoreOptions,
+} from './conversation-store.js';
+export { LogCorruptError, LogUnavailableError, SequenceNotAppliedError } from './errors.js';
+export { FileLog, type FileLogOptions } from './file-log.js';
+export {
+  NatsConversationStore,
+  type NatsConversationStoreOptions,
+} from './nats-conversation-store.js';
+export { NatsLog, type NatsLogOptions } from './nats-log.js';
+export {
+  openReplication,
+  type FileReplicationConfig,
+  type NatsReplicationConfig,
+  type Replication,
+  type ReplicationConfig,
+} from './open-replication.js';

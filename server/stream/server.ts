@@ -1,0 +1,372 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { timingSafeEqual } from 'node:crypto';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+import { silentLogger, type Logger } from '../core/logger.js';
+import { StreamConnection, type ConnectionLimits } from './connection.js';
+import type { DataPlane } from './data-plane.js';
+import { OperationJournal, type JournalOptions } from './journal.js';
+import { StreamMetrics } from './metrics.js';
+import { CloseCode, SUBPROTOCOL } from './protocol.js';
+
+/** Options for {@link StreamServer}; every limit has a default suited to one server process. */
+export interface StreamServerOptions {
+  dataPlane: DataPlane;
+  /** Name reported in `welcome` and `/stats`; default the host name. */
+  serverId?: string;
+  logger?: Logger;
+  metrics?: StreamMetrics;
+  /** Bearer token required at the upgrade; no authentication when unset. */
+  authToken?: string;
+  /** Interval between pings; a client that misses one pong is terminated. Default 15000 ms. */
+  heartbeatIntervalMs?: number;
+  /** Largest WebSocket message accepted, after decompression. Default 1 MiB. */
+  maxPayloadBytes?: number;
+  /** Negotiate permessage-deflate. Default false. */
+  perMessageDeflate?: boolean;
+  /** Most open connections; further upgrades get 503. Default 10000. */
+  maxConnections?: number;
+  /** Largest document accepted. Default 64 MiB. */
+  maxDocumentBytes?: number;
+  /** Concurrent ingests on one connection. Default 4. */
+  maxIngestsPerConnection?: number;
+  /** Concurrent ingests on the server. Default 8. */
+  maxIngestsPerServer?: number;
+  /** Sustained client messages per second per connection (uploads not counted). Default 50. */
+  messagesPerSecond?: number;
+  /** Messages a connection may send at once above the sustained rate. Default 100. */
+  messageBurst?: number;
+  /** Socket buffer above which a client's events pause. Default 1 MiB. */
+  highWaterMarkBytes?: number;
+  /** Unsent bytes above which a client is closed with 4008. Default 16 MiB. */
+  hardLimitBytes?: number;
+  /** Top-k when a request gives none. Default 5. */
+  defaultTopK?: number;
+  /** Largest top-k a request may ask for. Default 100. */
+  maxTopK?: number;
+  journal?: JournalOptions;
+}
+
+/** Options of {@link StreamServer.drain}. */
+export interface DrainOptions {
+  /** Connections closed per batch. Default: all at once. */
+  batchSize?: number;
+  /** Pause between batches. Default 1000 ms. */
+  batchIntervalMs?: number;
+  /** Longest wait for in-flight ingests before their connections are closed. Default 30000 ms. */
+  timeoutMs?: number;
+}
+
+/**
+ * The stream server: WebSocket protocol `streamcluster.v1` plus `/healthz`, `/readyz`,
+ * `/metrics` and `/stats` on one HTTP port.
+ */
+export class StreamServer {
+  readonly metrics: StreamMetrics;
+  readonly serverId: string;
+  private readonly http: Server;
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Map<WebSocket, StreamConnection>();
+  private readonly alive = new WeakSet<WebSocket>();
+  private readonly load = { inflightIngests: 0 };
+  private readonly journal: OperationJournal;
+  private readonly log: Logger;
+  private readonly limits: ConnectionLimits;
+  private draining = false;
+  private heartbeat?: NodeJS.Timeout;
+  private eluTimer?: NodeJS.Timeout;
+  private eluSample: EventLoopUtilization = performance.eventLoopUtilization();
+  private elu = 0;
+
+  constructor(private readonly options: StreamServerOptions) {
+    this.log = options.logger ?? silentLogger;
+    this.metrics = options.metrics ?? new StreamMetrics();
+    this.serverId = options.serverId ?? process.env.HOSTNAME ?? 'stream-server';
+    this.journal = new OperationJournal(options.journal);
+    this.limits = {
+      maxDocumentBytes: options.maxDocumentBytes ?? 64 << 20,
+      maxTopK: options.maxTopK ?? 100,
+      maxQuestionChars: 4000,
+      maxIngestsPerConnection: options.maxIngestsPerConnection ?? 4,
+      maxIngestsPerServer: options.maxIngestsPerServer ?? 8,
+      messagesPerSecond: options.messagesPerSecond ?? 50,
+      messageBurst: options.messageBurst ?? 100,
+      highWaterMarkBytes: options.highWaterMarkBytes ?? 1 << 20,
+      hardLimitBytes: options.hardLimitBytes ?? 16 << 20,
+      defaultTopK: options.defaultTopK ?? 5,
+    };
+    this.http = createServer((request, response) => this.handleHttp(request, response));
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxPayloadBytes ?? 1 << 20,
+      perMessageDeflate: options.perMessageDeflate
+        ? { threshold: 1024, concurrencyLimit: 4, serverMaxWindowBits: 13 }
+        : false,
+      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    });
+    this.http.on('upgrade', (request, socket, head) => this.handleUpgrade(request, socket, head));
+  }
+
+  /** Starts listening; port 0 picks a free port. */
+  async listen(port = 0, host = '127.0.0.1'): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(port, host, () => {
+        this.http.off('error', reject);
+        resolve();
+      });
+    });
+    this.startTimers();
+    const address = this.address();
+    this.log.info(
+      { port: address.port, host: address.address, serverId: this.serverId },
+      'stream server listening',
+    );
+    return address;
+  }
+
+  address(): AddressInfo {
+    return this.http.address() as AddressInfo;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Load report served at `/stats`; the balancer and the operator read it. */
+  stats(): Record<string, unknown> {
+    const data = this.options.dataPlane.stats();
+    return {
+      serverId: this.serverId,
+      connections: this.connections.size,
+      inflightIngests: this.load.inflightIngests,
+      eventLoopUtilization: Number(this.elu.toFixed(4)),
+      draining: this.draining,
+      ready: this.readiness().ready,
+      documents: data.documents,
+      chunks: data.chunks,
+      lastAppliedSeq: data.lastAppliedSeq,
+    };
+  }
+
+  /**
+   * Stops taking connections and asks clients to reconnect elsewhere: readiness turns false,
+   * new upgrades get 503, and open connections are closed with 1012 in batches. A connection
+   * with an ingest in flight is closed once the ingest finishes or the timeout passes.
+   */
+  async drain(options: DrainOptions = {}): Promise<void> {
+    if (!this.draining) this.log.info({ connections: this.connections.size }, 'draining');
+    this.draining = true;
+    const deadline = performance.now() + (options.timeoutMs ?? 30_000);
+    const batchSize = options.batchSize ?? Number.POSITIVE_INFINITY;
+    const interval = options.batchIntervalMs ?? 1000;
+    while (this.connections.size > 0) {
+      const expired = performance.now() >= deadline;
+      const idle = [...this.connections].filter(([, c]) => expired || c.inflightIngests === 0);
+      for (const [ws] of idle.slice(0, batchSize))
+        ws.close(CloseCode.serviceRestart, 'server draining; reconnect');
+      if (expired) break;
+      await new Promise((resolve) => setTimeout(resolve, idle.length > 0 ? interval : 100));
+    }
+  }
+
+  /**
+   * Closes `count` connections with 1012 so the balancer can move them to less loaded servers.
+   * Connections with ingests in flight are skipped. Returns how many were closed.
+   */
+  shed(count: number): number {
+    let closed = 0;
+    for (const [ws, connection] of this.connections) {
+      if (closed >= count) break;
+      if (connection.inflightIngests > 0) continue;
+      ws.close(CloseCode.serviceRestart, 'rebalancing; reconnect');
+      closed++;
+    }
+    if (closed > 0) this.log.info({ closed, requested: count }, 'shed connections');
+    return closed;
+  }
+
+  /** Closes every connection and the listener. Call {@link drain} first for a graceful stop. */
+  async close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    clearInterval(this.eluTimer);
+    this.journal.abortAll();
+    for (const ws of this.connections.keys()) ws.terminate();
+    this.wss.close();
+    this.http.closeAllConnections();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+
+  private startTimers(): void {
+    const interval = this.options.heartbeatIntervalMs ?? 15_000;
+    this.heartbeat = setInterval(() => this.checkHeartbeats(), interval).unref();
+    this.eluTimer = setInterval(() => this.sampleEventLoop(), 1000).unref();
+  }
+
+  private checkHeartbeats(): void {
+    for (const ws of this.connections.keys()) {
+      if (!this.alive.has(ws)) {
+        this.log.debug('terminating connection that missed a pong');
+        ws.terminate();
+        continue;
+      }
+      this.alive.delete(ws);
+      ws.ping();
+    }
+  }
+
+  private sampleEventLoop(): void {
+    const delta = performance.eventLoopUtilization(this.eluSample);
+    this.eluSample = performance.eventLoopUtilization();
+    // An exponentially weighted average over about ten seconds keeps one busy second from
+    // looking like sustained load to the autoscaler.
+    this.elu = this.elu * 0.9 + delta.utilization * 0.1;
+    this.metrics.eventLoopUtilization.set(this.elu);
+  }
+
+  private readiness(): { ready: boolean; reason?: string } {
+    if (this.draining) return { ready: false, reason: 'draining' };
+    return this.options.dataPlane.readiness();
+  }
+
+  private handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', (error) => this.log.debug({ err: error }, 'socket error before upgrade'));
+    const reject = (status: number, reason: string, outcome: string) => {
+      this.metrics.connectionsTotal.inc({ outcome });
+      const body = `${reason}\n`;
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Service Unavailable'}\r\n` +
+          'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n' +
+          (status === 401 ? 'WWW-Authenticate: Bearer\r\n' : 'Retry-After: 1\r\n') +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    };
+    if (!this.authorized(request))
+      return reject(401, 'missing or invalid bearer token', 'unauthorized');
+    if (this.draining)
+      return reject(503, 'server is draining; connect to another server', 'draining');
+    if (this.connections.size >= (this.options.maxConnections ?? 10_000)) {
+      return reject(503, 'server is at its connection limit; retry later', 'full');
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws));
+  }
+
+  private authorized(request: IncomingMessage): boolean {
+    const expected = this.options.authToken;
+    if (!expected) return true;
+    const header = request.headers.authorization ?? '';
+    // Browsers cannot set headers on a WebSocket, so the token may also come as a subprotocol.
+    const protocols = (request.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((p) => p.trim());
+    const candidates = [
+      header.startsWith('Bearer ') ? header.slice(7) : '',
+      ...protocols.filter((p) => p.startsWith('bearer.')).map((p) => p.slice(7)),
+    ];
+    return candidates.some((token) => token !== '' && safeEqual(token, expected));
+  }
+
+  private accept(ws: WebSocket): void {
+    this.metrics.connectionsTotal.inc({ outcome: 'accepted' });
+    const connection = new StreamConnection(ws, {
+      dataPlane: this.options.dataPlane,
+      journal: this.journal,
+      metrics: this.metrics,
+      logger: this.log,
+      limits: this.limits,
+      load: this.load,
+      isDraining: () => this.draining,
+    });
+    this.connections.set(ws, connection);
+    this.alive.add(ws);
+    this.metrics.connections.set(this.connections.size);
+    ws.on('pong', () => this.alive.add(ws));
+    ws.on('error', (error) =>
+      this.log.debug({ err: error, connectionId: connection.id }, 'connection error'),
+    );
+    ws.on('close', (code) => {
+      this.connections.delete(ws);
+      this.metrics.connections.set(this.connections.size);
+      this.log.debug({ connectionId: connection.id, code }, 'connection closed');
+    });
+    connection.sendEvent({
+      type: 'welcome',
+      protocol: SUBPROTOCOL,
+      serverId: this.serverId,
+      limits: {
+        maxPayloadBytes: this.options.maxPayloadBytes ?? 1 << 20,
+        maxDocumentBytes: this.limits.maxDocumentBytes,
+        maxIngestsPerConnection: this.limits.maxIngestsPerConnection,
+        maxTopK: this.limits.maxTopK,
+      },
+    });
+  }
+
+  private handleHttp(request: IncomingMessage, response: ServerResponse): void {
+    const path = (request.url ?? '/').split('?')[0];
+    const reply = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
+      response.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store' });
+      response.end(body);
+    };
+    switch (path) {
+      case '/healthz':
+        return reply(200, 'ok\n');
+      case '/readyz': {
+        const { ready, reason } = this.readiness();
+        return reply(ready ? 200 : 503, ready ? 'ready\n' : `not ready: ${reason}\n`);
+      }
+      case '/stats':
+        return reply(200, JSON.stringify(this.stats()), 'application/json');
+      case '/metrics':
+        this.refreshGauges();
+        this.metrics.registry
+          .metrics()
+          .then((text) => reply(200, text, this.metrics.registry.contentType))
+          .catch((error: unknown) => {
+            this.log.error({ err: error }, 'rendering metrics failed');
+            reply(500, 'metrics unavailable\n');
+          });
+        return;
+      case '/admin/shed':
+        return this.handleShed(request, response);
+      default:
+        return reply(
+          404,
+          `not found: ${path}; this server serves WebSocket ${SUBPROTOCOL}, /healthz, /readyz, /stats, /metrics\n`,
+        );
+    }
+  }
+
+  private handleShed(request: IncomingMessage, response: ServerResponse): void {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const count = Number(url.searchParams.get('connections'));
+    if (request.method !== 'POST' || !Number.isInteger(count) || count < 1) {
+      response.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' });
+      response.end('use POST /admin/shed?connections=N with N a positive integer\n');
+      return;
+    }
+    if (!this.authorized(request)) {
+      response.writeHead(401, { 'WWW-Authenticate': 'Bearer' });
+      response.end();
+      return;
+    }
+    response.writeHead(200, { 'Content-Type': 'application/json' });
+    response.end(JSON.stringify({ closed: this.shed(count) }));
+  }
+
+  private refreshGauges(): void {
+    const data = this.options.dataPlane.stats();
+    this.metrics.indexDocuments.set(data.documents);
+    this.metrics.indexChunks.set(data.chunks);
+    this.metrics.lastAppliedSeq.set(data.lastAppliedSeq);
+  }
+}
+
+function safeEqual(actual: string, expected: string): boolean {
+  const a = Buffer.from(actual);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
