@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the test cluster's binaries (kube-apiserver, kube-controller-manager, kube-scheduler,
 # kubectl, etcd, kwok) from the Go module beside this script into
-# $STREAMCLUSTER_CACHE/kube/$KUBE_VERSION/bin. Does nothing when that folder already holds a
-# build of the current go.mod and go.sum.
+# $STREAMCLUSTER_CACHE/kube/$KUBE_VERSION/bin. Does nothing when that folder already contains a
+# build of the current go.mod, go.sum and this script.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -11,8 +11,9 @@ source "$here/config.sh"
 bin_dir=$KUBE_BIN_DIR
 binaries=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok)
 
-# The stamp ties a build to the module files, so a changed pin rebuilds.
-stamp=$(cat "$here/go.mod" "$here/go.sum" | sha256sum | cut -d' ' -f1)
+# The stamp ties a build to the module files and to this script, so a changed pin or flag
+# rebuilds. Go's build cache keeps such a rebuild to compiling what changed and linking.
+stamp=$(cat "$here/go.mod" "$here/go.sum" "$here/build.sh" | sha256sum | cut -d' ' -f1)
 
 is_built() {
   [[ -f $bin_dir/.stamp && $(cat "$bin_dir/.stamp") == "$stamp" ]] || return 1
@@ -21,6 +22,10 @@ is_built() {
 
 if is_built; then
   exit 0
+fi
+if ! command -v go >/dev/null; then
+  echo "[kube] go not found on PATH; install Go 1.26 or later to build the test cluster" >&2
+  exit 1
 fi
 
 # component-base and client-go carry the version that `kubectl version` and /version report.

@@ -38,11 +38,23 @@ export class PodNetwork {
 
   /** Creates a namespace with a fresh address; the caller keeps the result to release it. */
   async attach(): Promise<PodAddress> {
-    const { clusterNetns, bridge, prefixLength, gateway, pool } = this.options;
     const index = ++this.counter;
-    const netns = `${clusterNetns}-${index}`;
-    const hostSide = `veth${index}`;
-    const ip = pool.allocate();
+    const address = {
+      netns: `${this.options.clusterNetns}-${index}`,
+      ip: this.options.pool.allocate(),
+    };
+    try {
+      await this.plumb(address, `veth${index}`);
+    } catch (error) {
+      // A half-built namespace would leak with its address, so it goes before the retry.
+      await this.detach(address);
+      throw error;
+    }
+    return address;
+  }
+
+  private async plumb({ netns, ip }: PodAddress, hostSide: string): Promise<void> {
+    const { bridge, prefixLength, gateway } = this.options;
     await runIp(['netns', 'add', netns]);
     await runIp(['link', 'add', hostSide, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
     await runIp(['link', 'set', hostSide, 'master', bridge, 'up']);
@@ -54,7 +66,6 @@ export class PodNetwork {
     // cluster's hosts file as its own.
     await mkdir(`/etc/netns/${netns}`, { recursive: true });
     await symlink(this.options.hostsFile, `/etc/netns/${netns}/hosts`);
-    return { netns, ip };
   }
 
   /** Deletes the namespace (and with it the veth pair) and frees the address. */
