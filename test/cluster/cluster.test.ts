@@ -185,6 +185,12 @@ describe('test cluster', { skip, timeout: 15 * 60_000 }, () => {
     assert.equal(answer.greeting, 'hello from a ConfigMap');
   });
 
+  it('gives pods their service account token', async () => {
+    const [pod] = await pods('app=echo');
+    const user = await fetchInNamespace(`http://${pod!.status.podIP}:8080/whoami`);
+    assert.equal(user, 'system:serviceaccount:default:default');
+  });
+
   it('lists the ready pod in EndpointSlices', async () => {
     const [pod] = await pods('app=echo');
     await waitFor(async () => (await readyEndpoints('echo')).join() === pod?.status.podIP);

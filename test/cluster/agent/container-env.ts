@@ -17,7 +17,7 @@ export type DataLookup = (
 /**
  * Builds a container's environment as the kubelet does: envFrom first, then env in order, with
  * $(NAME) references to earlier variables expanded. Field references read the pod, and the
- * addresses are given because the agent assigns them before the status says so.
+ * addresses are given because the agent assigns them before the pod status shows them.
  */
 export async function resolveEnvironment(
   pod: Pod,

@@ -3,6 +3,7 @@ import { openSync, closeSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Logger } from '../../../server/core/logger.js';
 import type { LocalCommand } from './image-table.js';
+import type { Mount } from './pod-volumes.js';
 import { probeOnce } from './readiness.js';
 import type { Container } from './types.js';
 
@@ -26,6 +27,11 @@ export interface ContainerProcessOptions {
   env: Record<string, string>;
   /** The pod's network namespace, which the process runs in. */
   netns: string;
+  /**
+   * Folders bind-mounted into the process's private mount namespace. A mount point that does
+   * not exist on the host is created there as an empty folder.
+   */
+  bindMounts: Mount[];
   podIp: string;
   /** File that receives the process's stdout and stderr, appended across restarts. */
   logFile: string;
@@ -64,8 +70,10 @@ export class ContainerProcess {
   start(): void {
     const { command, env, netns, logFile, container, logger } = this.options;
     const output = openSync(logFile, 'a');
-    // `ip netns exec` execs the command in place, so the child's pid is the container's.
-    const child = spawn('ip', ['netns', 'exec', netns, command.file, ...command.args], {
+    // `ip netns exec` gives the command a private mount namespace, where the shell bind-mounts
+    // the folders and then execs the command in place, so the child's pid is the container's.
+    const argv = ['netns', 'exec', netns, 'sh', '-c', mountScript(this.options.bindMounts), 'sh'];
+    const child = spawn('ip', [...argv, command.file, ...command.args], {
       cwd: command.cwd,
       env,
       detached: true,
@@ -95,7 +103,7 @@ export class ContainerProcess {
     clearTimeout(timer);
   }
 
-  /** The container's status in the shape of core/v1 ContainerStatus. */
+  /** Returns the container's status in the shape of core/v1 ContainerStatus. */
   status(): object {
     const { container } = this.options;
     return {
@@ -111,12 +119,12 @@ export class ContainerProcess {
     };
   }
 
-  /** Whether the process runs and its readiness probe (if any) passed. */
+  /** Returns whether the process runs and its readiness probe (if any) passed. */
   isReady(): boolean {
     return this.ready;
   }
 
-  /** Whether the container has finished for good under the restart policy. */
+  /** Returns whether the container has finished for good under the restart policy. */
   isFinished(): boolean {
     return this.state.terminated !== undefined;
   }
@@ -126,6 +134,7 @@ export class ContainerProcess {
     this.ready = false;
     this.passes = 0;
     this.failures = 0;
+
     const exitCode = code ?? 128 + signalNumber(signal);
     const terminated = {
       exitCode,
@@ -134,31 +143,33 @@ export class ContainerProcess {
       startedAt,
       finishedAt: new Date().toISOString(),
     };
-    this.options.logger.info(
-      { container: this.options.container.name, exitCode, signal },
-      'container exited',
-    );
-    const { restartPolicy } = this.options;
+    const { container, logger, restartPolicy } = this.options;
+    logger.info({ container: container.name, exitCode, signal }, 'container exited');
+
     const restart =
       !this.stopping &&
       (restartPolicy === 'Always' || (restartPolicy === 'OnFailure' && exitCode !== 0));
-    if (!restart) {
+    if (restart) {
+      this.scheduleRestart(terminated);
+    } else {
       this.state = { terminated };
-      this.options.onChange();
-      return;
     }
+    this.options.onChange();
+  }
+
+  /** Restarts after the back-off delay, which a long enough run resets. */
+  private scheduleRestart(terminated: NonNullable<ContainerState['terminated']>): void {
+    const ranMs = Date.parse(terminated.finishedAt) - Date.parse(terminated.startedAt);
+    if (ranMs >= stableRunMs) this.delayMs = restartDelayMs;
     this.lastState = { terminated };
     this.state = {
       waiting: { reason: 'CrashLoopBackOff', message: `restarting in ${this.delayMs} ms` },
     };
-    const ranMs = Date.parse(terminated.finishedAt) - Date.parse(startedAt);
-    if (ranMs >= stableRunMs) this.delayMs = restartDelayMs;
     this.restartTimer = setTimeout(() => {
       this.restartCount += 1;
       this.start();
     }, this.delayMs);
     this.delayMs = Math.min(this.delayMs * 2, maxRestartDelayMs);
-    this.options.onChange();
   }
 
   private scheduleProbe(delaySeconds: number): void {
@@ -186,6 +197,16 @@ export class ContainerProcess {
     this.recordProbe(passed);
     if (probe !== undefined) this.scheduleProbe(probe.periodSeconds ?? 10);
   }
+}
+
+/** Returns a shell script that bind-mounts each folder and then execs its arguments. */
+function mountScript(mounts: Mount[]): string {
+  const quote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`;
+  const steps = mounts.map(
+    ({ localPath, mountPath }) =>
+      `mkdir -p ${quote(mountPath)} && mount --bind ${quote(localPath)} ${quote(mountPath)} && `,
+  );
+  return `${steps.join('')}exec "$@"`;
 }
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {

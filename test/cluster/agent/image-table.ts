@@ -25,9 +25,10 @@ export interface LocalCommand {
 }
 
 /**
- * The images the test cluster can run: the project's own image runs its entry point
- * (bin/streamcluster.js, the `streamcluster` command) from the repository, any Node.js image runs this Node.js in the repository, and a NATS image runs the
- * nats-server on the PATH (Debian's package).
+ * Returns the images the test cluster can run. The project's own image runs its entry point
+ * (bin/streamcluster.js, the `streamcluster` command) in the repository. Any Node.js image
+ * runs this Node.js in the repository, and a NATS image runs the nats-server on the PATH
+ * (Debian's package).
  */
 export function defaultImageTable(repoRoot: string): LocalImage[] {
   const node = { node: process.execPath, '/usr/local/bin/node': process.execPath };

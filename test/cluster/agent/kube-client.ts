@@ -11,7 +11,7 @@ export interface KubeClientOptions {
   keyFile: string;
 }
 
-/** A non-2xx answer of the API server; `status` is the HTTP status, `body` its Status object. */
+/** A non-2xx response of the API server; `status` is its HTTP status. */
 export class KubeApiError extends StreamClusterError {
   readonly status: number;
 
@@ -45,7 +45,7 @@ export class KubeClient {
     });
   }
 
-  /** Sends a request and parses the JSON answer; throws {@link KubeApiError} on non-2xx. */
+  /** Sends a request and parses the JSON response; throws {@link KubeApiError} on non-2xx. */
   async request<T>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = { accept: 'application/json' };

@@ -15,7 +15,7 @@ export interface PodNetworkOptions {
   prefixLength: number;
   /** Gateway address on the bridge; pods route everything through it. */
   gateway: string;
-  /** File every pod sees as /etc/hosts, so cluster names resolve without a DNS server. */
+  /** File every pod reads as /etc/hosts, so cluster names resolve without a DNS server. */
   hostsFile: string;
   pool: IpPool;
 }
@@ -62,7 +62,7 @@ export class PodNetwork {
     await runIp(['-n', netns, 'addr', 'add', `${ip}/${prefixLength}`, 'dev', 'eth0']);
     await runIp(['-n', netns, 'link', 'set', 'eth0', 'up']);
     await runIp(['-n', netns, 'route', 'add', 'default', 'via', gateway]);
-    // `ip netns exec` bind-mounts files of /etc/netns/NAME over /etc, so the pod sees the
+    // `ip netns exec` bind-mounts files of /etc/netns/NAME over /etc, so the pod reads the
     // cluster's hosts file as its own.
     await mkdir(`/etc/netns/${netns}`, { recursive: true });
     await symlink(this.options.hostsFile, `/etc/netns/${netns}/hosts`);

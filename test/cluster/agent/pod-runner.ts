@@ -110,7 +110,7 @@ export class PodRunner {
     );
     const processes: ContainerProcess[] = [];
     for (const container of pod.spec.containers) {
-      const mounts = [...containerMounts(container, volumes), account.mount];
+      const mounts = containerMounts(container, volumes);
       const env = await this.containerEnv(container, address, account.env);
       const rewrite = (text: string): string => rewritePaths(expandReferences(text, env), mounts);
       const command = resolveCommand(this.context.images, container);
@@ -122,6 +122,7 @@ export class PodRunner {
             Object.entries(env).map(([name, value]) => [name, rewritePaths(value, mounts)]),
           ),
           netns: address.netns,
+          bindMounts: [account.mount],
           podIp: address.ip,
           logFile: join(podDir, `${container.name}.log`),
           restartPolicy: pod.spec.restartPolicy ?? 'Always',

@@ -19,7 +19,7 @@ export interface ServiceAccountOptions {
   expirationSeconds?: number;
 }
 
-/** Credentials of a pod: the mount that stands for the token folder and the env to add. */
+/** Credentials of a pod: the folder to bind-mount at the in-cluster path and the env to add. */
 export interface ServiceAccountFiles {
   mount: Mount;
   env: Record<string, string>;
@@ -27,15 +27,31 @@ export interface ServiceAccountFiles {
 
 /**
  * Writes the pod's service account token, CA and namespace into folder, as the kubelet's
- * projected volume does, plus a kubeconfig named by KUBECONFIG. Client libraries read the
- * in-cluster files from a fixed path that a local process cannot have, so KUBECONFIG is how
- * they find the credentials here.
+ * projected volume does. The container process gets the folder bind-mounted at the in-cluster
+ * path, and KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT name the API server.
  */
 export async function writeServiceAccountFiles(
   pod: Pod,
   folder: string,
   options: ServiceAccountOptions,
 ): Promise<ServiceAccountFiles> {
+  const namespace = pod.metadata.namespace ?? 'default';
+  const token = await requestToken(pod, options);
+  await mkdir(folder, { recursive: true });
+  await writeFile(join(folder, 'token'), token, { mode: 0o600 });
+  await writeFile(join(folder, 'namespace'), namespace);
+  await copyFile(options.caFile, join(folder, 'ca.crt'));
+  return {
+    mount: { mountPath: serviceAccountMountPath, localPath: folder },
+    env: {
+      KUBERNETES_SERVICE_HOST: options.apiServerHost,
+      KUBERNETES_SERVICE_PORT: String(options.apiServerPort),
+    },
+  };
+}
+
+/** Requests a token bound to the pod, so it stops working once the pod is deleted. */
+async function requestToken(pod: Pod, options: ServiceAccountOptions): Promise<string> {
   const namespace = pod.metadata.namespace ?? 'default';
   const account = pod.spec.serviceAccountName ?? 'default';
   const request = {
@@ -52,34 +68,10 @@ export async function writeServiceAccountFiles(
     },
   };
   const path = `/api/v1/namespaces/${namespace}/serviceaccounts/${account}/token`;
-  const answer = await options.client.request<{ status: { token: string } }>('POST', path, request);
-  await mkdir(folder, { recursive: true });
-  await writeFile(join(folder, 'token'), answer.status.token, { mode: 0o600 });
-  await writeFile(join(folder, 'namespace'), namespace);
-  await copyFile(options.caFile, join(folder, 'ca.crt'));
-  const server = `https://${options.apiServerHost}:${options.apiServerPort}`;
-  await writeFile(join(folder, 'kubeconfig'), kubeconfig(server, folder, namespace), {
-    mode: 0o600,
-  });
-  return {
-    mount: { mountPath: serviceAccountMountPath, localPath: folder },
-    env: {
-      KUBECONFIG: join(folder, 'kubeconfig'),
-      KUBERNETES_SERVICE_HOST: options.apiServerHost,
-      KUBERNETES_SERVICE_PORT: String(options.apiServerPort),
-    },
-  };
-}
-
-function kubeconfig(server: string, folder: string, namespace: string): string {
-  return JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [
-      { name: 'cluster', cluster: { server, 'certificate-authority': join(folder, 'ca.crt') } },
-    ],
-    users: [{ name: 'pod', user: { tokenFile: join(folder, 'token') } }],
-    contexts: [{ name: 'pod', context: { cluster: 'cluster', user: 'pod', namespace } }],
-    'current-context': 'pod',
-  });
+  const response = await options.client.request<{ status: { token: string } }>(
+    'POST',
+    path,
+    request,
+  );
+  return response.status.token;
 }
