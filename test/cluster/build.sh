@@ -23,6 +23,13 @@ is_built() {
 if is_built; then
   exit 0
 fi
+# Test runs that start at once would otherwise build twice and swap the folder under each other.
+mkdir -p "$STREAMCLUSTER_CACHE/kube"
+exec 9>"$STREAMCLUSTER_CACHE/kube/.build.lock"
+flock 9
+if is_built; then
+  exit 0
+fi
 if ! command -v go >/dev/null; then
   echo "[kube] go not found on PATH; install Go 1.26 or later to build the test cluster" >&2
   exit 1
@@ -51,10 +58,7 @@ packages=(
   sigs.k8s.io/kwok/cmd/kwok
 )
 
-staging=$(mktemp -d "$STREAMCLUSTER_CACHE/kube/.build.XXXXXX" 2>/dev/null || {
-  mkdir -p "$STREAMCLUSTER_CACHE/kube"
-  mktemp -d "$STREAMCLUSTER_CACHE/kube/.build.XXXXXX"
-})
+staging=$(mktemp -d "$STREAMCLUSTER_CACHE/kube/.build.XXXXXX")
 trap 'rm -rf "$staging"' EXIT
 
 echo "[kube] building Kubernetes $KUBE_VERSION, etcd and kwok into $bin_dir (takes a while)" >&2
