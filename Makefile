@@ -39,5 +39,9 @@ check: deps
 test: setup check
 	node scripts/run-tests.mjs
 
+# Three stream servers and a balancer on loopback, real documents, streamed answers.
+demo: setup
+	node --import tsx scripts/demo.ts
+
 clean:
 	rm -rf dist
