@@ -27,7 +27,7 @@ export interface ClientOptions {
   reconnect?: ReconnectOptions | false;
   /** Operations that may wait while disconnected; more fail fast with QUEUE_FULL. Default 100. */
   maxQueuedOperations?: number;
-  /** Default timeout of one operation; 0 disables it. Default 300000 ms. */
+  /** Longest time an operation may go without an event before it fails; 0 disables it. Default 120000 ms. */
   operationTimeoutMs?: number;
   /** Bytes of document data per binary frame. Default 256 KiB. */
   uploadFrameBytes?: number;
@@ -293,18 +293,23 @@ export class StreamClusterClient extends EventTarget {
     }
     options.signal?.throwIfAborted();
     const op = `${kind}-${this.nextOp++}`;
-    const timeoutMs = options.timeoutMs ?? this.options.operationTimeoutMs ?? 300_000;
-    const timer =
-      timeoutMs > 0
-        ? setTimeout(() => {
-            this.cancel(op);
-            pending.onError(
-              new StreamClusterClientError('TIMEOUT', `${kind} timed out after ${timeoutMs} ms`, {
-                retryable: true,
-              }),
-            );
-          }, timeoutMs)
-        : undefined;
+    const timeoutMs = options.timeoutMs ?? this.options.operationTimeoutMs ?? 120_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // The timeout bounds the silence between events, not the whole operation: a large document
+    // keeps reporting progress for as long as its ingest takes.
+    const armTimer = () => {
+      clearTimeout(timer);
+      if (timeoutMs <= 0) return;
+      timer = setTimeout(() => {
+        this.cancel(op);
+        pending.onError(
+          new StreamClusterClientError('TIMEOUT', `${kind} received no event for ${timeoutMs} ms`, {
+            retryable: true,
+          }),
+        );
+      }, timeoutMs);
+    };
+    armTimer();
     const onAbort = () => {
       this.cancel(op);
       pending.onError(new StreamClusterClientError('CANCELLED', `${kind} was cancelled`));
@@ -317,7 +322,10 @@ export class StreamClusterClient extends EventTarget {
       lastOffset: 0,
       sent: false,
       upload,
-      onEvent: (event) => handle(event, pending),
+      onEvent: (event) => {
+        armTimer();
+        handle(event, pending);
+      },
       onError: (error) => {
         this.finish(op);
         fail(error);

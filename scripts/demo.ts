@@ -123,6 +123,9 @@ async function main(): Promise<void> {
       join(DATA, 'log'),
     ]);
   }
+  await Promise.all(
+    serverPorts.map((port) => waitReady(`http://127.0.0.1:${port}/readyz`, 180_000)),
+  );
   const balancerPort = await freePort();
   const adminPort = await freePort();
   start('balancer', [
@@ -136,9 +139,6 @@ async function main(): Promise<void> {
     '--endpoints',
     serverPorts.map((port) => `127.0.0.1:${port}`).join(','),
   ]);
-  await Promise.all(
-    serverPorts.map((port) => waitReady(`http://127.0.0.1:${port}/readyz`, 180_000)),
-  );
   await waitReady(`http://127.0.0.1:${adminPort}/readyz`, 60_000);
   const url = `ws://127.0.0.1:${balancerPort}`;
   process.stdout.write(`servers on ports ${serverPorts.join(', ')}; balancer on ${url}\n`);

@@ -5,7 +5,7 @@ const BAR_WIDTH = 24;
 
 /**
  * Progress bars for several documents at once. On a terminal the lines are redrawn in place;
- * otherwise each stage's completion is printed once, so logs stay readable.
+ * otherwise each stage is printed at every quarter of its progress, so logs stay readable.
  */
 export class ProgressBoard {
   private readonly rows = new Map<string, string>();
@@ -18,13 +18,25 @@ export class ProgressBoard {
     const row = formatRow(name, stage, done, total);
     this.rows.set(name, row);
     if (this.out.isTTY) this.redraw();
-    else if (done === total && previous !== row) this.out.write(`${row}\n`);
+    else if (previous !== row && this.nextQuarter(name, stage, done, total))
+      this.out.write(`${row}\n`);
   }
 
   finish(name: string, line: string): void {
     this.rows.set(name, line);
     if (this.out.isTTY) this.redraw();
     else this.out.write(`${line}\n`);
+  }
+
+  private readonly printedQuarter = new Map<string, number>();
+
+  /** Without a terminal, prints a stage at 25, 50, 75 and 100 percent only. */
+  private nextQuarter(name: string, stage: IngestStage, done: number, total: number): boolean {
+    const key = `${name}\u0000${stage}`;
+    const quarter = total > 0 ? Math.floor((4 * done) / total) : 4;
+    if (quarter <= (this.printedQuarter.get(key) ?? 0)) return false;
+    this.printedQuarter.set(key, quarter);
+    return true;
   }
 
   private redraw(): void {
