@@ -16,7 +16,7 @@ export function loadSample(name: string, namespace = 'default'): StreamCluster {
 export function withDefaults(raw: StreamCluster, namespace = 'default'): StreamCluster {
   return {
     ...raw,
-    metadata: { uid: `uid-${raw.metadata.name}`, ...raw.metadata, namespace },
+    metadata: { ...raw.metadata, uid: raw.metadata.uid ?? `uid-${raw.metadata.name}`, namespace },
     spec: applyDefaults(streamClusterSpec.schema, raw.spec) as StreamCluster['spec'],
   };
 }
