@@ -10,6 +10,7 @@ export class OperatorMetrics {
   readonly queueDepth: Gauge;
   readonly watchRestarts: Counter<'resource' | 'reason'>;
   readonly statusWrites: Counter;
+  readonly statusConflicts: Counter;
   readonly applies: Counter<'kind' | 'change'>;
   readonly leader: Gauge;
 
@@ -42,6 +43,11 @@ export class OperatorMetrics {
     this.statusWrites = new Counter({
       name: 'streamcluster_operator_status_writes_total',
       help: 'StreamCluster status updates sent to the API server.',
+      registers,
+    });
+    this.statusConflicts = new Counter({
+      name: 'streamcluster_operator_status_conflicts_total',
+      help: 'Status updates rejected with 409 Conflict and retried from a fresh read.',
       registers,
     });
     this.applies = new Counter({

@@ -10,8 +10,8 @@ import {
 import { buildChildren, objectKey, type KubeObject } from '../children/index.js';
 import { PORTS, childNames, serverSelector } from '../children/names.js';
 import { apiMessageOf, httpStatusOf, type KubeClients } from '../kube/client.js';
-import type { Informer } from '../kube/informer.js';
-import { CHILD_TYPES, type KubeResource } from '../kube/resources.js';
+import type { ObjectCache } from '../kube/informer.js';
+import { CHILD_TYPES, keyOf, type KubeResource } from '../kube/resources.js';
 import { applyObject, classifyChange } from './apply.js';
 import { findCondition } from './conditions.js';
 import type { EventRecorder } from './events.js';
@@ -24,9 +24,9 @@ import { computeStatus } from './status.js';
 /** Options of {@link Reconciler}. */
 export interface ReconcilerOptions {
   clients: KubeClients;
-  streamClusters: Informer;
-  /** Informers of the child kinds, by kind. */
-  children: Map<string, Informer>;
+  streamClusters: ObjectCache;
+  /** Caches of the child kinds, by kind. */
+  children: Map<string, ObjectCache>;
   events: EventRecorder;
   metrics: OperatorMetrics;
   logger: Logger;
@@ -232,6 +232,8 @@ export class Reconciler {
         return status;
       } catch (error) {
         if (httpStatusOf(error) !== 409 || attempt >= STATUS_ATTEMPTS) throw error;
+        this.options.metrics.statusConflicts.inc();
+        this.options.logger.debug({ key: keyOf(current), attempt }, 'status conflict; rereading');
       }
       const fresh = await this.readFresh(current);
       if (!fresh || fresh.metadata.generation !== stc.metadata.generation) return status;

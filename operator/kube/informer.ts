@@ -29,6 +29,12 @@ export interface InformerOptions {
   retryDelayMs?: number;
 }
 
+/** Read access to a cache of objects, as reconcilers use it. */
+export interface ObjectCache {
+  get(namespace: string, name: string): KubeResource | undefined;
+  list(): KubeResource[];
+}
+
 type RestartReason = 'closed' | 'silent' | 'error' | 'gone';
 
 /**
@@ -36,7 +42,7 @@ type RestartReason = 'closed' | 'silent' | 'error' | 'gone';
  * fails or goes silent resumes from the last resource version seen; a 410 Gone (the version
  * was compacted away) leads to exactly one relist, whose differences are reported as changes.
  */
-export class Informer {
+export class Informer implements ObjectCache {
   private readonly cache = new Map<string, KubeResource>();
   private resourceVersion = '';
   private abort?: AbortController;
