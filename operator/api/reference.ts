@@ -1,6 +1,7 @@
 import type { JsonSchema } from './schema.js';
 import { streamClusterSpec } from './streamcluster.js';
 import { status } from './status.js';
+import { operatorSettings } from '../settings.js';
 
 /** One row of the field reference. */
 interface Row {
@@ -83,9 +84,25 @@ function table(schema: JsonSchema, root: string): string {
   return lines.join('\n');
 }
 
-/** Renders the spec and status field tables as Markdown, from the same schema as the CRD. */
+function flagTable(): string {
+  const lines = ['| flag | environment | default | description |', '| --- | --- | --- | --- |'];
+  for (const setting of Object.values(operatorSettings)) {
+    const fallback = setting.default === '' ? '' : `\`${String(setting.default)}\``;
+    lines.push(`| \`--${setting.flag}\` | \`${setting.env}\` | ${fallback} | ${setting.help} |`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Renders the spec and status field tables and the operator's flags as Markdown, from the same
+ * sources as the CRD and the command line.
+ */
 export function renderReference(): string {
   return [
+    '### Operator flags',
+    '',
+    flagTable(),
+    '',
     '### Spec',
     '',
     table(streamClusterSpec.schema, 'spec'),
