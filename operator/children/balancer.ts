@@ -61,7 +61,6 @@ function addDeployment(
         name: 'balancer',
         image: stc.spec.image,
         imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-        command: ['streamcluster'],
         args: ['balancer', '--config', `${CONFIG_DIR}/${BALANCER_CONFIG_FILE}`],
         envVariables: {
           STREAMCLUSTER_HOST: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_IP),

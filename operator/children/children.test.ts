@@ -85,7 +85,7 @@ describe('buildChildren', () => {
     assert.equal(claim.metadata.name, 'index');
     assert.equal(claim.spec.resources.requests.storage, '10Gi');
     const container = set.spec.template.spec.containers[0];
-    assert.deepEqual(container.command, ['streamcluster']);
+    assert.equal(container.command, undefined, 'the image entry point must run');
     assert.deepEqual(container.args, ['server']);
     assert.equal(container.image, 'streamcluster:0.1.0');
     assert.equal(container.readinessProbe.httpGet.path, '/readyz');

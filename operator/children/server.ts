@@ -27,7 +27,7 @@ function serverContainer(stc: StreamCluster): k8s.Container {
   return {
     name: 'server',
     image: stc.spec.image,
-    command: ['streamcluster'],
+    // No command: the image's entry point is `streamcluster`, and this selects its subcommand.
     args: ['server'],
     env: serverEnv(stc),
     ports: [{ name: 'http', containerPort: PORTS.http }],
