@@ -112,7 +112,7 @@ describe('operator on a real API server', { skip: unavailable }, () => {
         clients,
         logger: silentLogger,
         metrics: new OperatorMetrics(),
-        // Pods of this API server have no network of their own; a real local server stands in.
+        // Pods of this API server have no network, so a real local HTTP server serves their /stats.
         fetchStats: (target) => fetchStats({ ...target, port: statsPort }),
         controller: { progressMs: 300 },
       },
@@ -240,7 +240,7 @@ describe('operator on a real API server', { skip: unavailable }, () => {
 
   it('reverts a manual edit of a child', async () => {
     const set = await read('apps/v1', 'StatefulSet', 'demo-server');
-    const wanted = set.spec.replicas;
+    const desired = set.spec.replicas;
     await clients.objects.patch(
       {
         apiVersion: 'apps/v1',
@@ -256,7 +256,7 @@ describe('operator on a real API server', { skip: unavailable }, () => {
     );
     await waitUntil('replicas reverted', async () => {
       const current = await read('apps/v1', 'StatefulSet', 'demo-server');
-      return current?.spec.replicas === wanted;
+      return current?.spec.replicas === desired;
     });
   });
 

@@ -54,7 +54,7 @@ export const operatorSettings = {
   leaseDurationSeconds: {
     flag: 'lease-duration-seconds',
     env: 'STREAMCLUSTER_LEASE_DURATION_SECONDS',
-    help: 'seconds a Lease holds without renewal before another replica takes over',
+    help: 'seconds without renewal after which another replica may take the Lease over',
     default: 15,
     parse: integer(2, 600),
   },

@@ -27,11 +27,10 @@ function microTime(ms: number): string {
 }
 
 /**
- * Leader election on a coordination.k8s.io Lease, as client-go does it: the holder renews the
- * lease every retry period; another replica takes it over only after it saw the same lease
- * record unchanged for a whole lease duration, measured on its own clock, so clock skew
- * between replicas does not matter. Every write carries the resourceVersion read, so two
- * replicas never both win.
+ * Leader election on a coordination.k8s.io Lease, as client-go does it. The holder renews the
+ * Lease every retry period. Another replica takes it over only after seeing the same Lease record
+ * unchanged for a whole lease duration, measured on its own clock, so clock skew between replicas
+ * does not matter. Every write carries the resourceVersion read, so two replicas never both win.
  */
 export class LeaderElector {
   private observedVersion = '';
@@ -73,7 +72,7 @@ export class LeaderElector {
     if (this.leading) await this.release();
   }
 
-  /** One attempt: creates, renews or takes over the lease. Returns whether this replica holds it. */
+  /** Creates, renews or takes over the Lease once. Returns whether this replica is the leader. */
   async tryAcquireOrRenew(): Promise<boolean> {
     const lease = await this.read();
     if (!lease) return this.create();

@@ -58,7 +58,7 @@ export class OperatorMetrics {
     });
     this.leader = new Gauge({
       name: 'streamcluster_operator_leader',
-      help: '1 while this replica holds the leader Lease.',
+      help: '1 while this replica is the leader, else 0.',
       registers,
     });
   }

@@ -126,7 +126,7 @@ export class Reconciler {
 
   /** Deletes children this StreamCluster owns but no longer wants, such as NATS gone external. */
   private async ensureStaleChildrenDeleted(stc: StreamCluster): Promise<void> {
-    const wanted = new Set(
+    const desired = new Set(
       buildChildren(stc).map((child) => `${child.kind}/${child.metadata.name}`),
     );
     for (const [kind, informer] of this.options.children) {
@@ -134,7 +134,7 @@ export class Reconciler {
         if (object.metadata.namespace !== stc.metadata.namespace) continue;
         const owner = object.metadata.ownerReferences?.find((ref) => ref.controller);
         if (owner?.uid !== stc.metadata.uid) continue;
-        if (wanted.has(`${kind}/${object.metadata.name}`)) continue;
+        if (desired.has(`${kind}/${object.metadata.name}`)) continue;
         await this.deleteChild(stc, { ...object, kind });
       }
     }
@@ -216,8 +216,8 @@ export class Reconciler {
 
   /**
    * Writes status when it differs from the stored one. A conflict (409) is retried from a fresh
-   * read; if the fresh object has a newer generation the write is left to the reconcile that
-   * its watch event queues, since the children were applied for the older spec.
+   * read. If the fresh object has a newer generation, the write is left to the reconcile that its
+   * watch event queues, because the children were applied for the older spec.
    */
   private async updateStatus(
     stc: StreamCluster,

@@ -5,23 +5,26 @@ import { rolledOut, type Observation, type WorkloadState } from './observe.js';
 
 const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
 
-function componentHealth(state: WorkloadState | undefined, wanted: number) {
+function componentHealth(state: WorkloadState | undefined, desired: number) {
   const readyReplicas = state?.readyReplicas ?? 0;
-  const healthy = wanted === 0 || readyReplicas >= Math.min(wanted, 1);
-  const health = { replicas: wanted, readyReplicas, healthy };
+  const healthy = desired === 0 || readyReplicas >= Math.min(desired, 1);
+  const health = { replicas: desired, readyReplicas, healthy };
   if (healthy) return health;
-  return { ...health, message: `None of ${plural(wanted, 'pod')} is ready.` };
+  return { ...health, message: `None of ${plural(desired, 'pod')} is ready.` };
 }
 
 function logStatus(stc: StreamCluster, observation: Observation): StreamClusterStatus['log'] {
   if (stc.spec.log.mode === 'external') return { mode: 'external', healthy: true };
-  const wanted = stc.spec.log.managed.replicas;
+  const desired = stc.spec.log.managed.replicas;
   const ready = observation.log?.readyReplicas ?? 0;
   // JetStream takes writes while a majority of its servers is up.
-  const healthy = ready > wanted / 2;
-  const log = { mode: 'managed' as const, replicas: wanted, readyReplicas: ready, healthy };
+  const healthy = ready > desired / 2;
+  const log = { mode: 'managed' as const, replicas: desired, readyReplicas: ready, healthy };
   if (healthy) return log;
-  return { ...log, message: `${ready} of ${wanted} NATS servers are ready; a majority is needed.` };
+  return {
+    ...log,
+    message: `${ready} of ${desired} NATS servers are ready; a majority is needed.`,
+  };
 }
 
 function readyCondition(
@@ -29,13 +32,13 @@ function readyCondition(
   observation: Observation,
   status: StreamClusterStatus,
 ): ConditionUpdate {
-  const wanted = stc.spec.servers.replicas;
+  const desired = stc.spec.servers.replicas;
   const ready = observation.servers?.readyReplicas ?? 0;
-  if (wanted === 0) {
+  if (desired === 0) {
     return cond('Ready', 'False', 'ScaledToZero', 'The cluster has no servers.');
   }
-  if (ready < wanted) {
-    const message = `${ready} of ${plural(wanted, 'server')} are ready.`;
+  if (ready < desired) {
+    const message = `${ready} of ${plural(desired, 'server')} are ready.`;
     return cond('Ready', 'False', 'ServersNotReady', message);
   }
   if (!status.balancer?.healthy) {
@@ -44,27 +47,27 @@ function readyCondition(
   if (!status.log?.healthy) {
     return cond('Ready', 'False', 'LogNotReady', status.log?.message ?? 'The log is not ready.');
   }
-  const message = `All ${plural(wanted, 'server')}, the balancer and the log are ready.`;
+  const message = `All ${plural(desired, 'server')}, the balancer and the log are ready.`;
   return cond('Ready', 'True', 'AllComponentsReady', message);
 }
 
 function progressingCondition(stc: StreamCluster, observation: Observation): ConditionUpdate {
   const servers = observation.servers;
-  const wanted = stc.spec.servers.replicas;
+  const desired = stc.spec.servers.replicas;
   if (!servers) {
     return cond('Progressing', 'True', 'Creating', 'The server StatefulSet is being created.');
   }
-  if (servers.currentReplicas < wanted) {
-    const message = `Scaling up from ${servers.currentReplicas} to ${plural(wanted, 'server')}.`;
+  if (servers.currentReplicas < desired) {
+    const message = `Scaling up from ${servers.currentReplicas} to ${plural(desired, 'server')}.`;
     return cond('Progressing', 'True', 'ScalingUp', message);
   }
-  if (servers.currentReplicas > wanted) {
-    const message = `Scaling down from ${servers.currentReplicas} to ${plural(wanted, 'server')}.`;
+  if (servers.currentReplicas > desired) {
+    const message = `Scaling down from ${servers.currentReplicas} to ${plural(desired, 'server')}.`;
     return cond('Progressing', 'True', 'ScalingDown', message);
   }
   const workloads = [servers, observation.balancer, observation.log];
   if (workloads.some((state) => state && !rolledOut(state))) {
-    const message = `${servers.updatedReplicas} of ${plural(wanted, 'server')} run the current spec.`;
+    const message = `${servers.updatedReplicas} of ${plural(desired, 'server')} run the current spec.`;
     return cond('Progressing', 'True', 'RollingOut', message);
   }
   return cond('Progressing', 'False', 'RolloutComplete', 'Every pod runs the current spec.');
@@ -76,9 +79,9 @@ function degradedCondition(stc: StreamCluster, observation: Observation, progres
     return cond('Degraded', 'True', 'ApplyFailed', message);
   }
   const ready = observation.servers?.readyReplicas ?? 0;
-  const wanted = stc.spec.servers.replicas;
-  if (!progressing && ready < wanted) {
-    const message = `${wanted - ready} of ${plural(wanted, 'server')} are not ready outside a rollout.`;
+  const desired = stc.spec.servers.replicas;
+  if (!progressing && ready < desired) {
+    const message = `${desired - ready} of ${plural(desired, 'server')} are not ready outside a rollout.`;
     return cond('Degraded', 'True', 'ServersUnavailable', message);
   }
   return cond('Degraded', 'False', 'AsExpected', 'Every component works as expected.');

@@ -39,8 +39,9 @@ type RestartReason = 'closed' | 'silent' | 'error' | 'gone';
 
 /**
  * A list-then-watch cache of one resource type, like client-go's reflector. A watch that ends,
- * fails or goes silent resumes from the last resource version seen; a 410 Gone (the version
- * was compacted away) leads to exactly one relist, whose differences are reported as changes.
+ * fails or goes silent resumes from the last resource version seen. A 410 Gone, sent when that
+ * version was compacted away, leads to exactly one relist, and its differences are reported as
+ * changes.
  */
 export class Informer implements ObjectCache {
   private readonly cache = new Map<string, KubeResource>();
@@ -57,8 +58,8 @@ export class Informer implements ObjectCache {
     this.watcher = new Watch(options.clients.config);
     const silenceMs =
       options.silenceTimeoutMs ?? ((options.watchTimeoutSeconds ?? 300) + 30) * 1000;
-    // NOTE: client-node 2.0 keeps its inactivity timeout private; it aborts a watch that
-    // received no bytes for this long, which is how a silent watch is detected.
+    // NOTE: client-node 2.0 keeps this inactivity timeout private. Its watch aborts after
+    // receiving no bytes for this long, which is how a silent watch is detected.
     (this.watcher as unknown as { requestTimeoutMs: number }).requestTimeoutMs = silenceMs;
   }
 
@@ -74,12 +75,12 @@ export class Informer implements ObjectCache {
     this.abort?.abort();
   }
 
-  /** The cached object, if any. */
+  /** Returns the cached object, if any. */
   get(namespace: string, name: string): KubeResource | undefined {
     return this.cache.get(`${namespace}/${name}`);
   }
 
-  /** Every cached object. */
+  /** Returns every cached object. */
   list(): KubeResource[] {
     return [...this.cache.values()];
   }
@@ -186,7 +187,7 @@ export class Informer implements ObjectCache {
     await this.watch();
   }
 
-  /** One relist, retried until it succeeds, since a watch cannot resume without it. */
+  /** Relists once, retrying until the list succeeds, because a watch cannot resume without it. */
   private async relistUntilDone(): Promise<void> {
     this.relists++;
     while (!this.stopped) {

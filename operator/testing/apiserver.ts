@@ -18,7 +18,7 @@ export function kubeBinDir(): string {
   return join(cache, 'kube', KUBE_VERSION, 'bin');
 }
 
-/** Why a real API server cannot be started here, or undefined when it can. */
+/** Returns why a real API server cannot start here, or undefined when it can. */
 export function apiServerUnavailable(): string | undefined {
   for (const name of ['etcd', 'kube-apiserver']) {
     const path = join(kubeBinDir(), name);
