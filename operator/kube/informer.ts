@@ -92,7 +92,7 @@ export class Informer implements ObjectCache {
 
   /**
    * Restarts the watch from the given resource version, as after a long disconnection. An
-   * expired version makes the API server answer 410 Gone, which exercises the relist path.
+   * expired version makes the API server return 410 Gone, which exercises the relist path.
    */
   resumeFrom(resourceVersion: string): void {
     this.resourceVersion = resourceVersion;
