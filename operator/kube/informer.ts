@@ -49,6 +49,8 @@ export class Informer implements ObjectCache {
   private abort?: AbortController;
   private stopped = false;
   private relists = 0;
+  private watchId = 0;
+  private watchStartedMs = 0;
   private readonly label: string;
 
   private readonly watcher: Watch;
@@ -134,8 +136,11 @@ export class Informer implements ObjectCache {
     if (this.stopped) return;
     const { type, namespace, labelSelector } = this.options;
     const timeoutSeconds = this.options.watchTimeoutSeconds ?? 300;
-    let gone = false;
-    this.abort = await this.watcher.watch(
+    // Callbacks of a replaced watch must not restart it a second time.
+    const id = ++this.watchId;
+    this.watchStartedMs = Date.now();
+    let errorEvent: KubeResource | undefined;
+    const controller = await this.watcher.watch(
       collectionPath(type, namespace),
       {
         resourceVersion: this.resourceVersion,
@@ -145,18 +150,20 @@ export class Informer implements ObjectCache {
         labelSelector,
       },
       (eventType: string, object: KubeResource) => {
-        if (eventType === 'ERROR') {
-          gone = httpStatusOf(object) === 410 || (object as { code?: number }).code === 410;
-          this.abort?.abort();
-          return;
-        }
-        this.handleEvent(eventType, object);
+        if (id !== this.watchId) return;
+        if (eventType !== 'ERROR') return this.handleEvent(eventType, object);
+        errorEvent = object;
+        this.abort?.abort();
       },
       (error: unknown) => {
-        if (httpStatusOf(error) === 410) gone = true;
-        void this.restart(this.reasonFor(error, gone), error);
+        if (id !== this.watchId) return;
+        this.watchId++;
+        const gone = httpStatusOf(errorEvent ?? error) === 410;
+        void this.restart(this.reasonFor(error ?? errorEvent, gone), error ?? errorEvent);
       },
     );
+    if (id === this.watchId) this.abort = controller;
+    if (this.stopped) controller.abort();
   }
 
   private handleEvent(eventType: string, object: KubeResource): void {
@@ -171,6 +178,7 @@ export class Informer implements ObjectCache {
 
   private reasonFor(error: unknown, gone: boolean): RestartReason {
     if (gone) return 'gone';
+    if (error && (error as KubeResource).kind === 'Status') return 'error';
     if (error && (error as Error).name === 'TimeoutError') return 'silent';
     if (error && (error as Error).name !== 'AbortError') return 'error';
     return 'closed';
@@ -182,7 +190,8 @@ export class Informer implements ObjectCache {
     const log = { resource: this.label, reason, resourceVersion: this.resourceVersion };
     if (reason === 'error') this.options.logger.warn({ ...log, err: error }, 'watch failed');
     else this.options.logger.debug(log, 'watch restarting');
-    if (reason === 'error') await this.sleep();
+    // A watch that fails or closes at once is retried after a delay, so the loop cannot spin.
+    if (reason === 'error' || Date.now() - this.watchStartedMs < 1000) await this.sleep();
     if (reason === 'gone') await this.relistUntilDone();
     await this.watch();
   }
