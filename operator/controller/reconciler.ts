@@ -58,10 +58,11 @@ export class Reconciler {
     const stc = this.readStreamCluster(key);
     if (!stc || stc.metadata.deletionTimestamp) return done();
 
+    const children = buildChildren(stc);
     let applyError: unknown;
     try {
-      await this.reconcileChildren(stc);
-      await this.ensureStaleChildrenDeleted(stc);
+      await this.reconcileChildren(stc, children);
+      await this.ensureStaleChildrenDeleted(stc, children);
     } catch (error) {
       applyError = error;
     }
@@ -77,8 +78,8 @@ export class Reconciler {
   }
 
   /** Applies every desired child and records an Event for each one created or changed. */
-  private async reconcileChildren(stc: StreamCluster): Promise<void> {
-    for (const child of buildChildren(stc)) {
+  private async reconcileChildren(stc: StreamCluster, children: KubeObject[]): Promise<void> {
+    for (const child of children) {
       const key = objectKey(child);
       const before = this.cached(child)?.metadata.resourceVersion;
       let applied: KubeResource;
@@ -125,10 +126,11 @@ export class Reconciler {
   }
 
   /** Deletes children this StreamCluster owns but no longer wants, such as NATS gone external. */
-  private async ensureStaleChildrenDeleted(stc: StreamCluster): Promise<void> {
-    const desired = new Set(
-      buildChildren(stc).map((child) => `${child.kind}/${child.metadata.name}`),
-    );
+  private async ensureStaleChildrenDeleted(
+    stc: StreamCluster,
+    children: KubeObject[],
+  ): Promise<void> {
+    const desired = new Set(children.map((child) => `${child.kind}/${child.metadata.name}`));
     for (const [kind, informer] of this.options.children) {
       for (const object of informer.list()) {
         if (object.metadata.namespace !== stc.metadata.namespace) continue;
