@@ -90,8 +90,7 @@ export const autoscaling = object(
 ).validate(
   {
     rule: 'self.minReplicas <= self.maxReplicas',
-    messageExpression:
-      "'minReplicas must be at most maxReplicas, got ' + string(self.minReplicas) + ' > ' + string(self.maxReplicas)",
+    message: 'minReplicas must be at most maxReplicas',
     fieldPath: '.minReplicas',
   },
   {

@@ -26,8 +26,7 @@ export const healthCheck = object(
   { description: 'Active health checks the balancer sends to every server.' },
 ).validate({
   rule: 'self.timeoutSeconds <= self.intervalSeconds',
-  messageExpression:
-    "'healthCheck.timeoutSeconds must be at most intervalSeconds, got ' + string(self.timeoutSeconds) + ' > ' + string(self.intervalSeconds)",
+  message: 'healthCheck.timeoutSeconds must be at most intervalSeconds',
   fieldPath: '.timeoutSeconds',
 });
 

@@ -1,5 +1,5 @@
 import { resources } from './common.js';
-import { enumOf, integer, object, quantity, string } from './schema.js';
+import { enumOf, integer, object, quantityString, string } from './schema.js';
 
 /** A NATS JetStream cluster run by the operator. */
 export const managedLog = object(
@@ -10,7 +10,9 @@ export const managedLog = object(
       maximum: 7,
     }).default(1),
     image: string({ description: 'NATS server image.', minLength: 1 }).default('nats:2.10-alpine'),
-    storageSize: quantity({ description: 'JetStream volume size per NATS server.' }).default('1Gi'),
+    storageSize: quantityString({ description: 'JetStream volume size per NATS server.' }).default(
+      '1Gi',
+    ),
     storageClassName: string({
       description: 'StorageClass of the JetStream volumes; the cluster default when unset.',
     }).optional(),
@@ -19,8 +21,7 @@ export const managedLog = object(
   { description: 'Settings of the managed NATS JetStream cluster.' },
 ).validate({
   rule: 'self.replicas % 2 == 1',
-  messageExpression:
-    "'log.managed.replicas must be odd so JetStream keeps a quorum, got ' + string(self.replicas)",
+  message: 'log.managed.replicas must be odd so that JetStream keeps a quorum',
   fieldPath: '.replicas',
 });
 

@@ -5,6 +5,8 @@
  * server validates and defaults with.
  */
 
+import { applyDefaults } from './defaults.js';
+
 /** One CEL rule of `x-kubernetes-validations`. */
 export interface ValidationRule {
   rule: string;
@@ -35,6 +37,7 @@ export interface JsonSchema {
   maxProperties?: number;
   pattern?: string;
   format?: string;
+  anyOf?: JsonSchema[];
   'x-kubernetes-int-or-string'?: true;
   'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
   'x-kubernetes-list-map-keys'?: string[];
@@ -67,11 +70,13 @@ export class Field<T, P extends Presence = 'required'> {
   }
 
   /**
-   * Defaults an object field to `{}`, so the API server then fills in its fields' own defaults
-   * and the whole subtree is always present.
+   * Defaults an object field to its own fields' defaults, so the whole subtree is always present.
+   * The default is written out in full rather than as `{}` because the API server checks CEL
+   * rules against the default value as written.
    */
   defaultEmpty(): Field<T, 'defaulted'> {
-    return new Field<T, 'defaulted'>({ ...this.schema, default: {} }, 'defaulted');
+    const value = applyDefaults(this.schema, {});
+    return new Field<T, 'defaulted'>({ ...this.schema, default: value }, 'defaulted');
   }
 
   /** Adds CEL rules checked by the API server on this field. */
@@ -134,20 +139,32 @@ export function enumOf<const V extends string>(values: readonly V[], options: Co
   return new Field<V>({ type: 'string', enum: values, ...options }, 'required');
 }
 
+/** The API server's own quantity syntax, such as `500m`, `2Gi` or `1`. */
+const QUANTITY_PATTERN =
+  '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
+
 /**
- * A Kubernetes resource quantity such as `500m`, `2Gi` or `1`, written as a string or a number.
- * The pattern is the API server's own quantity syntax.
+ * A Kubernetes resource quantity written as a string or a number, as in a Pod's resources.
+ * Structural schemas need the `anyOf` of both types beside `x-kubernetes-int-or-string`.
  */
 export function quantity(options: Common = {}): Field<string> {
   return new Field(
     {
+      anyOf: [{ type: 'integer' }, { type: 'string' }],
       'x-kubernetes-int-or-string': true,
-      pattern:
-        '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
+      pattern: QUANTITY_PATTERN,
       ...options,
     },
     'required',
   );
+}
+
+/**
+ * A quantity written as a string, such as a volume size `10Gi`. The API server requires a type
+ * on a field with a default, which an int-or-string field lacks, so defaulted sizes use this.
+ */
+export function quantityString(options: Common = {}): Field<string> {
+  return new Field({ type: 'string', pattern: QUANTITY_PATTERN, ...options }, 'required');
 }
 
 /** An object with the given properties; `required` is derived from their presence. */

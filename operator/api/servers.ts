@@ -1,6 +1,6 @@
 import { resources } from './common.js';
 import { autoscaling } from './autoscaling.js';
-import { enumOf, integer, object, quantity, string } from './schema.js';
+import { enumOf, integer, object, quantityString, string } from './schema.js';
 
 function retention(description: string) {
   return enumOf(['Retain', 'Delete'] as const, { description }).default('Retain');
@@ -9,7 +9,7 @@ function retention(description: string) {
 /** Index volumes of the stream servers. */
 export const storage = object(
   {
-    size: quantity({ description: 'Size of each server index volume.' }).default('1Gi'),
+    size: quantityString({ description: 'Size of each server index volume.' }).default('1Gi'),
     className: string({
       description: 'StorageClass of the index volumes; the cluster default when unset.',
       maxLength: 253,

@@ -1,12 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { StreamClusterError } from '../../server/core/errors.js';
+
+const run = promisify(execFile);
 
 /** Kubernetes release whose binaries the test cluster's build script caches. */
 export const KUBE_VERSION = 'v1.36.3';
@@ -33,6 +36,8 @@ export interface TestApiServer {
   kubeConfig: KubeConfig;
   /** A kubeconfig file for kubectl and child processes. */
   kubeconfigPath: string;
+  /** Runs the cached kubectl against this API server; resolves to stdout. */
+  kubectl(args: string[]): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -173,7 +178,15 @@ export async function startTestApiServer(): Promise<TestApiServer> {
     currentContext: 'test',
   });
   writeFileSync(kubeconfigPath, kubeConfig.exportConfig());
-  return { url, kubeConfig, kubeconfigPath, stop };
+  const kubectl = async (args: string[]) => {
+    const { stdout } = await run(join(kubeBinDir(), 'kubectl'), [
+      '--kubeconfig',
+      kubeconfigPath,
+      ...args,
+    ]);
+    return stdout;
+  };
+  return { url, kubeConfig, kubeconfigPath, kubectl, stop };
 }
 
 async function getStatusHttp(url: string): Promise<number> {
