@@ -146,6 +146,12 @@ describe('operator on a real API server', { skip: unavailable }, () => {
       assert.equal(object.metadata.ownerReferences?.[0]?.uid, stc.metadata.uid);
       assert.equal(object.metadata.ownerReferences?.[0]?.controller, true);
     }
+    const set = await read('apps/v1', 'StatefulSet', 'demo-server');
+    const retention = set.spec.persistentVolumeClaimRetentionPolicy;
+    assert.equal(retention.whenScaled, 'Retain');
+    assert.equal(retention.whenDeleted, 'Retain');
+    assert.equal(set.spec.volumeClaimTemplates[0].spec.resources.requests.storage, '1Gi');
+    assert.equal(set.spec.template.spec.containers[0].readinessProbe.httpGet.path, '/readyz');
   });
 
   it('writes status with observedGeneration and conditions', async () => {
