@@ -67,7 +67,16 @@ export class Informer implements ObjectCache {
 
   /** Lists once, then keeps watching; resolves when the cache is filled. */
   async start(): Promise<void> {
-    await this.relist();
+    // The first list is retried too: a CRD installed moments ago can be missing from discovery.
+    while (!this.stopped) {
+      try {
+        await this.relist();
+        break;
+      } catch (error) {
+        this.options.logger.warn({ resource: this.label, err: error }, 'initial list failed');
+        await this.sleep();
+      }
+    }
     void this.watch();
   }
 
