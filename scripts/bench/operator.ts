@@ -41,7 +41,7 @@ try {
     { ...config, leaderElect: false, metricsPort: 0, metricsHost: '127.0.0.1' },
     {
       clients,
-      logger: silentLogger,
+      logger: process.env.BENCH_LOG ? createLogger({ name: 'operator' }) : silentLogger,
       metrics,
       fetchStats: async () => Promise.reject(new Error('no pods')),
     },
