@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are read as untyped JSON */
-// Measures the operator on a real kube-apiserver (etcd and kube-apiserver from the test cluster's
-// cached binaries, no controllers or nodes): the time from a spec change to the server
-// StatefulSet carrying it, and the writes an unchanging cluster makes per minute.
+// Measures the operator on a real kube-apiserver, started from the test cluster's cached etcd and
+// kube-apiserver binaries with no controllers or nodes. It reports the time from a spec change to
+// the server StatefulSet carrying it, and the writes an unchanging cluster makes per minute.
 // Usage: npx tsx scripts/bench/operator.ts [changes=20] [idleSeconds=60]
 import { cpus } from 'node:os';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
@@ -47,7 +47,7 @@ try {
     },
   );
 
-  // A watch of our own sees each StatefulSet change as soon as the API server stores it.
+  // A separate watch records when the API server stores each StatefulSet change.
   const seenAt = new Map<string, number>();
   const sets = new Informer({
     clients,
