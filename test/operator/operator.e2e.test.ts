@@ -102,8 +102,16 @@ describe('operator on the test cluster', { skip }, () => {
     assert.match(lease.spec.holderIdentity, /^replica-[ab]$/);
   });
 
-  it('applies the demo sample and becomes Ready', async () => {
+  it('applies the demo sample as children', async () => {
     await cluster.kubectl(['apply', '-f', 'crds/samples/demo.yaml']);
+    await waitUntil('server StatefulSet', async () => (await names('statefulset')).length === 2);
+    const set = await kubectlJson(['get', 'statefulset', 'demo-server']);
+    const stc = await kubectlJson(['get', 'stc', 'demo']);
+    assert.equal(set.metadata.ownerReferences[0].uid, stc.metadata.uid);
+    await waitUntil('server pods', async () => (await names('pod')).length >= 3, 120_000, 1000);
+  });
+
+  it('demo sample becomes Ready', async () => {
     await cluster.kubectl(['wait', 'stc/demo', '--for=condition=Ready', '--timeout=300s'], {
       timeoutMs: 310_000,
     });
@@ -153,10 +161,10 @@ describe('operator on the test cluster', { skip }, () => {
     await leader.stop();
     operators.splice(operators.indexOf(leader), 1);
     await waitUntil(
-      'three ready servers',
-      async () => (await kubectlJson(['get', 'stc', 'demo'])).status?.readyReplicas === 3,
-      300_000,
-      1000,
+      'three servers',
+      async () => (await kubectlJson(['get', 'statefulset', 'demo-server'])).spec.replicas === 3,
+      120_000,
+      500,
     );
     assert.deepEqual((await names('statefulset')).sort(), ['demo-log', 'demo-server']);
     assert.deepEqual((await names('deployment')).sort(), ['demo-balancer']);
