@@ -179,6 +179,20 @@ describe('operator on a real API server', { skip: unavailable }, () => {
     assert.ok(reasons.has('CreatedChild'), `reasons: ${[...reasons].join(', ')}`);
   });
 
+  it('accepts every sample', async () => {
+    const output = await api.kubectl([
+      'apply',
+      '--dry-run=server',
+      '-n',
+      NAMESPACE,
+      '-f',
+      'crds/samples/',
+    ]);
+    assert.match(output, /streamcluster.streamcluster.io\/demo (created|configured) \(server dry run\)/);
+    assert.match(output, /streamcluster.streamcluster.io\/production created \(server dry run\)/);
+    assert.match(output, /streamcluster.streamcluster.io\/external created \(server dry run\)/);
+  });
+
   it('rejects invalid specs naming the field', async () => {
     const cases: [object, RegExp][] = [
       [
