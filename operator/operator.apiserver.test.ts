@@ -188,7 +188,10 @@ describe('operator on a real API server', { skip: unavailable }, () => {
       '-f',
       'crds/samples/',
     ]);
-    assert.match(output, /streamcluster.streamcluster.io\/demo (created|configured) \(server dry run\)/);
+    assert.match(
+      output,
+      /streamcluster.streamcluster.io\/demo (created|configured) \(server dry run\)/,
+    );
     assert.match(output, /streamcluster.streamcluster.io\/production created \(server dry run\)/);
     assert.match(output, /streamcluster.streamcluster.io\/external created \(server dry run\)/);
   });
