@@ -1,0 +1,73 @@
+/** Status fields of a StatefulSet or Deployment that the operator reads. */
+export interface WorkloadState {
+  generation: number;
+  observedGeneration: number;
+  /** Pods wanted, from the spec. */
+  replicas: number;
+  /** Pods that exist, from the status. */
+  currentReplicas: number;
+  readyReplicas: number;
+  updatedReplicas: number;
+  availableReplicas: number;
+  /** StatefulSets only: whether every pod runs the newest revision. */
+  revisionsMatch: boolean;
+}
+
+/** Load and index figures of one stream server, from its `/stats` endpoint. */
+export interface ServerStats {
+  connections: number;
+  inflightIngests: number;
+  eventLoopUtilization: number;
+  documents: number;
+  chunks: number;
+}
+
+/** What the operator observed of a StreamCluster's children in one reconcile. */
+export interface Observation {
+  servers?: WorkloadState;
+  balancer?: WorkloadState;
+  /** Managed NATS StatefulSet; absent for an external log. */
+  log?: WorkloadState;
+  /** Stats of each ready server that answered, by pod name. */
+  stats: Map<string, ServerStats>;
+  /** Ready server pods, including those whose stats could not be read. */
+  readyServerPods: number;
+  /** Why applying children failed in this reconcile, if it did. */
+  applyError?: string;
+}
+
+function numberAt(object: Record<string, unknown> | undefined, field: string): number {
+  const value = object?.[field];
+  return typeof value === 'number' ? value : 0;
+}
+
+/** Reads the rollout state of a StatefulSet or Deployment as the API server returned it. */
+export function workloadState(object: {
+  metadata: { generation?: number };
+  spec?: unknown;
+  status?: unknown;
+}): WorkloadState {
+  const spec = object.spec as Record<string, unknown> | undefined;
+  const status = object.status as Record<string, unknown> | undefined;
+  const currentRevision = status?.currentRevision;
+  const updateRevision = status?.updateRevision;
+  return {
+    generation: object.metadata.generation ?? 0,
+    observedGeneration: numberAt(status, 'observedGeneration'),
+    replicas: numberAt(spec, 'replicas'),
+    currentReplicas: numberAt(status, 'replicas'),
+    readyReplicas: numberAt(status, 'readyReplicas'),
+    updatedReplicas: numberAt(status, 'updatedReplicas'),
+    availableReplicas: numberAt(status, 'availableReplicas'),
+    revisionsMatch: currentRevision === undefined || currentRevision === updateRevision,
+  };
+}
+
+/** Whether a workload runs its newest spec on every wanted pod. */
+export function rolledOut(state: WorkloadState): boolean {
+  return (
+    state.observedGeneration >= state.generation &&
+    state.updatedReplicas >= state.replicas &&
+    state.revisionsMatch
+  );
+}
