@@ -435,7 +435,7 @@ describe('operator on a real API server', { skip: unavailable }, () => {
     const set = await read('apps/v1', 'StatefulSet', 'demo-server');
     const env = set.spec.template.spec.containers[0].env;
     assert.equal(
-      env.find((e: any) => e.name === 'STREAMCLUSTER_LOG_URL').value,
+      env.find((e: any) => e.name === 'STREAMCLUSTER_NATS_URL').value,
       'nats://nats.infra:4222',
     );
   });

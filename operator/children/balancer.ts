@@ -63,12 +63,16 @@ function addDeployment(
         imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
         args: ['balancer', '--config', `${CONFIG_DIR}/${BALANCER_CONFIG_FILE}`],
         envVariables: {
-          STREAMCLUSTER_HOST: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_IP),
-          STREAMCLUSTER_PORT: kplus.EnvValue.fromValue(String(PORTS.http)),
+          STREAMCLUSTER_BALANCER_HOST: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_IP),
+          STREAMCLUSTER_BALANCER_PORT: kplus.EnvValue.fromValue(String(PORTS.http)),
+          STREAMCLUSTER_BALANCER_ADMIN_PORT: kplus.EnvValue.fromValue(String(PORTS.balancerAdmin)),
         },
-        ports: [{ name: 'http', number: PORTS.http }],
-        readiness: kplus.Probe.fromHttpGet('/readyz', { port: PORTS.http }),
-        liveness: kplus.Probe.fromHttpGet('/healthz', { port: PORTS.http }),
+        ports: [
+          { name: 'http', number: PORTS.http },
+          { name: 'admin', number: PORTS.balancerAdmin },
+        ],
+        readiness: kplus.Probe.fromHttpGet('/readyz', { port: PORTS.balancerAdmin }),
+        liveness: kplus.Probe.fromHttpGet('/healthz', { port: PORTS.balancerAdmin }),
         // Empty, so cdk8s-plus adds no default requests; spec resources are patched in below.
         resources: {},
         securityContext: { ensureNonRoot: true, readOnlyRootFilesystem: true },

@@ -111,22 +111,22 @@ describe('buildChildren', () => {
 
   it('managed log gives servers the NATS Service URL', () => {
     const env = envOf(serverContainer(buildChildren(loadSample('demo', 'ns1'))));
-    assert.equal(env.get('STREAMCLUSTER_LOG_URL')?.value, 'nats://demo-log.ns1.svc:4222');
-    assert.equal(env.get('STREAMCLUSTER_LOG_STREAM')?.value, 'demo');
-    assert.equal(env.get('STREAMCLUSTER_GENERATOR')?.value, 'extractive');
+    assert.equal(env.get('STREAMCLUSTER_NATS_URL')?.value, 'nats://demo-log.ns1.svc:4222');
+    assert.equal(env.get('STREAMCLUSTER_NATS_STREAM')?.value, 'demo');
+    assert.equal(env.get('STREAMCLUSTER_ANSWER_GENERATOR')?.value, 'extractive');
   });
 
   it('external log builds no NATS objects', () => {
     const objects = buildChildren(loadSample('external'));
     assert.equal(objects.filter((o) => o.metadata.name.startsWith('external-log')).length, 0);
     const env = envOf(serverContainer(objects, 'external'));
-    assert.equal(env.get('STREAMCLUSTER_LOG_URL')?.value, 'nats://nats.infra.svc:4222');
-    assert.equal(env.get('STREAMCLUSTER_LOG_STREAM')?.value, 'documents');
+    assert.equal(env.get('STREAMCLUSTER_NATS_URL')?.value, 'nats://nats.infra.svc:4222');
+    assert.equal(env.get('STREAMCLUSTER_NATS_STREAM')?.value, 'documents');
   });
 
   it('openai generator reads its key from the Secret', () => {
     const env = envOf(serverContainer(buildChildren(loadSample('external')), 'external'));
-    assert.equal(env.get('STREAMCLUSTER_GENERATOR')?.value, 'openai');
+    assert.equal(env.get('STREAMCLUSTER_ANSWER_GENERATOR')?.value, 'openai');
     assert.equal(env.get('STREAMCLUSTER_OPENAI_BASE_URL')?.value, 'https://api.openai.com/v1');
     assert.equal(env.get('STREAMCLUSTER_OPENAI_MODEL')?.value, 'gpt-4o-mini');
     assert.deepEqual(env.get('STREAMCLUSTER_OPENAI_API_KEY')?.valueFrom, {
@@ -142,12 +142,12 @@ describe('buildChildren', () => {
       { name: 'model', persistentVolumeClaim: { claimName: 'models', readOnly: true } },
     ]);
     const env = envOf(set.spec.template.spec.containers[0]);
-    assert.equal(env.get('STREAMCLUSTER_EMBEDDING_MODEL_PATH')?.value, '/models/minilm');
+    assert.equal(env.get('STREAMCLUSTER_MODEL')?.value, '/models/minilm');
   });
 
   it('hub model id is passed to servers', () => {
     const env = envOf(serverContainer(buildChildren(loadSample('production')), 'production'));
-    assert.equal(env.get('STREAMCLUSTER_EMBEDDING_MODEL')?.value, 'Xenova/all-MiniLM-L6-v2');
+    assert.equal(env.get('STREAMCLUSTER_MODEL')?.value, 'Xenova/all-MiniLM-L6-v2');
   });
 
   it('balancer ConfigMap carries routing and breaker settings', () => {

@@ -13,6 +13,8 @@ export type Component = 'server' | 'balancer' | 'log';
 export const PORTS = {
   /** HTTP and WebSocket port of servers and balancer. */
   http: 8080,
+  /** The balancer's /healthz, /readyz and /metrics, apart from the proxied traffic. */
+  balancerAdmin: 9901,
   natsClient: 4222,
   natsCluster: 6222,
   natsMonitor: 8222,

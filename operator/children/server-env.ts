@@ -27,19 +27,21 @@ function fieldRef(name: string, fieldPath: string): k8s.EnvVar {
 function embeddingEnv(stc: StreamCluster): k8s.EnvVar[] {
   const { hubId, volume } = stc.spec.embedding;
   if (volume) {
-    return [{ name: 'STREAMCLUSTER_EMBEDDING_MODEL_PATH', value: `${MODEL_MOUNT}/${volume.path}` }];
+    return [{ name: 'STREAMCLUSTER_MODEL', value: `${MODEL_MOUNT}/${volume.path}` }];
   }
-  return hubId ? [{ name: 'STREAMCLUSTER_EMBEDDING_MODEL', value: hubId }] : [];
+  return hubId ? [{ name: 'STREAMCLUSTER_MODEL', value: hubId }] : [];
 }
 
 function generatorEnv(stc: StreamCluster): k8s.EnvVar[] {
   const generator = stc.spec.generator;
-  const env: k8s.EnvVar[] = [{ name: 'STREAMCLUSTER_GENERATOR', value: generator.type }];
+  const env: k8s.EnvVar[] = [{ name: 'STREAMCLUSTER_ANSWER_GENERATOR', value: generator.type }];
   if (generator.type !== 'openai' || !generator.openai) return env;
   const { baseUrl, model, apiKeySecretRef } = generator.openai;
   env.push({ name: 'STREAMCLUSTER_OPENAI_BASE_URL', value: baseUrl });
   env.push({ name: 'STREAMCLUSTER_OPENAI_MODEL', value: model });
   if (apiKeySecretRef) {
+    // The server reads the key from the variable that STREAMCLUSTER_OPENAI_API_KEY_ENV names.
+    env.push({ name: 'STREAMCLUSTER_OPENAI_API_KEY_ENV', value: 'STREAMCLUSTER_OPENAI_API_KEY' });
     env.push({
       name: 'STREAMCLUSTER_OPENAI_API_KEY',
       valueFrom: { secretKeyRef: { name: apiKeySecretRef.name, key: apiKeySecretRef.key } },
@@ -59,8 +61,9 @@ export function serverEnv(stc: StreamCluster): k8s.EnvVar[] {
     fieldRef('STREAMCLUSTER_HOST', 'status.podIP'),
     { name: 'STREAMCLUSTER_PORT', value: String(PORTS.http) },
     { name: 'STREAMCLUSTER_DATA_DIR', value: '/var/lib/streamcluster' },
-    { name: 'STREAMCLUSTER_LOG_URL', value: logUrl(stc) },
-    { name: 'STREAMCLUSTER_LOG_STREAM', value: stc.spec.log.stream ?? stc.metadata.name },
+    { name: 'STREAMCLUSTER_LOG', value: 'nats' },
+    { name: 'STREAMCLUSTER_NATS_URL', value: logUrl(stc) },
+    { name: 'STREAMCLUSTER_NATS_STREAM', value: stc.spec.log.stream ?? stc.metadata.name },
     ...embeddingEnv(stc),
     ...generatorEnv(stc),
   ];

@@ -163,6 +163,7 @@ async function openLog(
   if (config.log === 'nats') {
     return NatsLog.connect({
       servers: config.natsUrls,
+      stream: config.natsStream,
       replicas: config.natsReplicas,
       logger: child,
       name: config.serverId || undefined,

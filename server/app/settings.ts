@@ -51,6 +51,13 @@ export const serverSettings = {
     default: [] as string[],
     parse: list,
   },
+  natsStream: {
+    flag: 'nats-stream',
+    env: 'STREAMCLUSTER_NATS_STREAM',
+    help: 'JetStream stream holding the log, for --log nats; servers of one cluster share it.',
+    default: 'STREAMCLUSTER_LOG',
+    parse: text,
+  },
   natsReplicas: {
     flag: 'nats-replicas',
     env: 'STREAMCLUSTER_NATS_REPLICAS',

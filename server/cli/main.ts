@@ -19,7 +19,10 @@ const COMMANDS: Record<string, { summary: string; run: Command }> = {
   },
   operator: {
     summary: 'run the Kubernetes operator',
-    run: async (argv) => (await import('../../operator/main.js')).runOperator(argv),
+    run: async (argv) => {
+      await (await import('../../operator/main.js')).runOperator(argv);
+      return 0;
+    },
   },
   ingest: { summary: 'upload documents and show their progress', run: ingestCommand },
   ask: { summary: 'ask a question and stream the answer with citations', run: askCommand },
