@@ -48,6 +48,17 @@ describe('config', () => {
     );
   });
 
+  it('rejects single-dash flags with a hint', () => {
+    assert.throws(
+      () => parseArgs(['-k', '3', 'query'], settings),
+      /unknown flag -k; flags take two dashes, such as --k/,
+    );
+  });
+
+  it('keeps negative numbers as positionals', () => {
+    assert.deepEqual(parseArgs(['-3'], settings).positionals, ['-3']);
+  });
+
   it('rejects unknown flags', () => {
     assert.throws(() => parseArgs(['--nope'], settings), /unknown flag --nope/);
   });

@@ -98,6 +98,10 @@ export function parseArgs(
       positionals.push(...argv.slice(i + 1));
       break;
     }
+    if (/^-[A-Za-z]/.test(arg)) {
+      problems.push(`unknown flag ${arg}; flags take two dashes, such as -${arg}`);
+      continue;
+    }
     if (!arg.startsWith('--')) {
       positionals.push(arg);
       continue;
