@@ -98,6 +98,10 @@ export function parseArgs(
       positionals.push(...argv.slice(i + 1));
       break;
     }
+    if (arg === '-h' && extraSwitches.includes('help')) {
+      flags.set('help', 'true');
+      continue;
+    }
     if (/^-[A-Za-z]/.test(arg)) {
       problems.push(`unknown flag ${arg}; flags take two dashes, such as -${arg}`);
       continue;
