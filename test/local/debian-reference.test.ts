@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { StreamClusterClient } from '../../client/client.js';
@@ -25,9 +27,11 @@ describe('Debian Reference manual', () => {
   let server: TestServer;
   let client: StreamClusterClient;
   let seq = 0;
+  let dataDir: string;
 
   before(async () => {
-    server = await startTestServer(['--embed-workers', '2']);
+    dataDir = await mkdtemp(join(tmpdir(), 'streamcluster-manual-'));
+    server = await startTestServer(['--embed-workers', '2'], { dataDir });
     client = new StreamClusterClient({ urls: server.url });
     const result = await client.ingest(await readFile(MANUAL), { name: 'debian-reference.en.pdf' });
     assert.equal(result.pages, 261);
@@ -37,6 +41,7 @@ describe('Debian Reference manual', () => {
   after(async () => {
     client?.close();
     await server?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   for (const { question, page } of CASES) {
@@ -52,8 +57,8 @@ describe('Debian Reference manual', () => {
 
   it('keeps the document after a restart', async () => {
     client.close();
-    await server.running.stop();
-    const restarted = await startTestServer([], { dataDir: server.dataDir });
+    await server.stop();
+    const restarted = await startTestServer([], { dataDir });
     try {
       const again = new StreamClusterClient({ urls: restarted.url });
       const { hits } = await again.search(CASES[0]!.question, { k: 3 });
