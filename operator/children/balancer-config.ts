@@ -1,5 +1,5 @@
 import type { StreamCluster } from '../api/streamcluster.js';
-import { PORTS, childNames } from './names.js';
+import { childNames } from './names.js';
 
 /** File name of the balancer's settings inside its ConfigMap. */
 export const BALANCER_CONFIG_FILE = 'balancer.json';
@@ -11,22 +11,48 @@ export const BALANCER_CONFIG_FILE = 'balancer.json';
  */
 export function balancerConfig(stc: StreamCluster) {
   const spec = stc.spec.balancer;
+  const { healthCheck, outlierDetection, circuitBreaker } = spec;
+  // NOTE: per-ordinal weights and priorities (spec.balancer.endpoints) are not passed on yet:
+  // endpoints come from EndpointSlices, which carry pod names but not the overrides.
   return {
-    discovery: {
-      type: 'endpointSlices',
+    kubernetes: {
       namespace: stc.metadata.namespace,
       service: childNames(stc.metadata.name).server,
-      port: PORTS.http,
+      portName: 'http',
     },
-    algorithm: spec.algorithm,
+    algorithm: ALGORITHMS[spec.algorithm],
     powerOfTwoChoices: spec.powerOfTwoChoices,
-    endpoints: spec.endpoints ?? [],
-    healthCheck: spec.healthCheck,
-    outlierDetection: spec.outlierDetection,
-    circuitBreaker: spec.circuitBreaker,
-    panicThresholdPercent: spec.panicThresholdPercent,
-    panicMode: spec.panicMode,
-    slowStartSeconds: spec.slowStartSeconds,
-    drainSeconds: spec.drainSeconds,
+    healthCheck: {
+      path: healthCheck.path,
+      intervalMs: healthCheck.intervalSeconds * 1000,
+      timeoutMs: healthCheck.timeoutSeconds * 1000,
+      healthyThreshold: healthCheck.healthyThreshold,
+      unhealthyThreshold: healthCheck.unhealthyThreshold,
+    },
+    outlierDetection: {
+      // A threshold no server reaches turns passive ejection off.
+      consecutiveFailures: outlierDetection.enabled
+        ? outlierDetection.consecutiveFailures
+        : 1_000_000,
+      baseEjectionTimeMs: outlierDetection.baseEjectionSeconds * 1000,
+      maxEjectionPercent: outlierDetection.maxEjectionPercent,
+    },
+    circuitBreaker: {
+      maxConnections: circuitBreaker.maxConnections,
+      maxPendingUpgrades: circuitBreaker.maxPendingUpgrades,
+    },
+    panic: {
+      thresholdPercent: spec.panicThresholdPercent,
+      mode: spec.panicMode === 'failFast' ? 'fail' : 'spread',
+    },
+    slowStart: { windowMs: spec.slowStartSeconds * 1000 },
+    drain: { timeoutMs: spec.drainSeconds * 1000 },
   };
 }
+
+/** The CRD's camelCase algorithm names and the balancer's own. */
+const ALGORITHMS = {
+  roundRobin: 'round-robin',
+  leastConnections: 'least-connections',
+  latencyAware: 'latency-aware',
+} as const;

@@ -1,4 +1,9 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are read as untyped JSON */
+import {
+  defaultBalancerConfig,
+  mergeConfig,
+  validateConfig,
+} from '../../server/balancer/balancer-config.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildChildren, type KubeObject } from './index.js';
@@ -154,12 +159,25 @@ describe('buildChildren', () => {
     const objects = buildChildren(loadSample('production'));
     const map = find(objects, 'ConfigMap', 'production-balancer-config');
     const config = JSON.parse(map.data[BALANCER_CONFIG_FILE]);
-    assert.equal(config.algorithm, 'leastConnections');
+    assert.equal(config.algorithm, 'least-connections');
     assert.deepEqual(config.circuitBreaker, { maxConnections: 2000, maxPendingUpgrades: 200 });
     assert.equal(config.outlierDetection.maxEjectionPercent, 34);
-    assert.equal(config.slowStartSeconds, 60);
-    assert.equal(config.drainSeconds, 120);
-    assert.equal(config.discovery.service, 'production-server');
+    assert.equal(config.slowStart.windowMs, 60_000);
+    assert.equal(config.drain.timeoutMs, 120_000);
+    assert.equal(config.kubernetes.service, 'production-server');
+    // The balancer itself must accept the file the operator writes.
+    for (const sample of ['demo', 'production', 'external']) {
+      const written = find(
+        buildChildren(loadSample(sample)),
+        'ConfigMap',
+        `${loadSample(sample).metadata.name}-balancer-config`,
+      );
+      assert.doesNotThrow(() =>
+        validateConfig(
+          mergeConfig(defaultBalancerConfig, JSON.parse(written.data[BALANCER_CONFIG_FILE])),
+        ),
+      );
+    }
     const pod = find(objects, 'Deployment', 'production-balancer').spec.template.spec;
     assert.equal(pod.terminationGracePeriodSeconds, 130);
     assert.equal(pod.serviceAccountName, 'production-balancer');
