@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Entry point of the `streamcluster` command. Runs the compiled build from dist/ when present
 // (`make build`), else the TypeScript sources through tsx, so a fresh checkout works either way.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -11,13 +11,12 @@ const source = fileURLToPath(new URL('../server/cli/main.ts', import.meta.url));
 if (existsSync(compiled)) {
   await import(compiled);
 } else {
-  // Worker threads inherit execArgv, so the loader reaches the embedding and parsing workers too.
-  const result = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', source, ...process.argv.slice(2)],
-    {
-      stdio: 'inherit',
-    },
-  );
-  process.exit(result.status ?? 1);
+  const child = spawn(process.execPath, ['--import', 'tsx', source, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
+  // Signals sent to this wrapper's PID (kill, systemd, a container runtime) reach the command.
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
+    process.on(signal, () => child.kill(signal));
+  }
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
 }

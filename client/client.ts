@@ -79,6 +79,7 @@ export class StreamClusterClient extends EventTarget {
   private urlIndex = 0;
   private currentState: ClientState = 'idle';
   private nextOp = 1;
+  private readonly clientId = randomId().slice(0, 8);
   private connecting?: Promise<void>;
   private failbackTimer?: ReturnType<typeof setInterval>;
   private serverId?: string;
@@ -292,7 +293,8 @@ export class StreamClusterClient extends EventTarget {
       );
     }
     options.signal?.throwIfAborted();
-    const op = `${kind}-${this.nextOp++}`;
+    // A random prefix keeps op ids of separate clients apart in the server's answer journal.
+    const op = `${kind}-${this.clientId}-${this.nextOp++}`;
     const timeoutMs = options.timeoutMs ?? this.options.operationTimeoutMs ?? 120_000;
     let timer: ReturnType<typeof setTimeout> | undefined;
     // The timeout bounds the silence between events, not the whole operation: a large document

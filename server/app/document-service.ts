@@ -219,7 +219,10 @@ export class DocumentService implements DataPlane {
   }
 
   async deleteDocument(documentId: string): Promise<{ seq: number; found: boolean }> {
-    const found = this.findDocument(documentId) !== undefined;
+    // Deleting an unknown document appends nothing, so requests cannot grow the log for free.
+    if (this.findDocument(documentId) === undefined)
+      return { seq: this.waiter.value, found: false };
+    const found = true;
     const seq = await this.options.log.append({ type: 'document.delete', documentId });
     await this.waiter.waitFor(seq, { timeoutMs: this.options.consistencyTimeoutMs ?? 30_000 });
     return { seq, found };

@@ -1,9 +1,11 @@
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 
 import { createAnswerGenerator, answerSettings } from '../answer/index.js';
 import { resolveRetrievalQuery } from '../conversation/index.js';
 import { formatHelp, parseArgs, resolveConfig, type ConfigOf } from '../core/config.js';
+import { ValidationError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { createEmbedder, defaultModelDir } from '../embed/index.js';
 import { chunkDocument, DocumentParser } from '../ingest/index.js';
@@ -38,6 +40,7 @@ export async function runServer(argv: string[]): Promise<number> {
     return 0;
   }
   const config = resolveConfig(settings, flags);
+  checkServerConfig(config);
   const logger = createLogger({ name: 'server' });
   const running = await startServer(config, logger);
   await new Promise<void>((resolveSignal) => {
@@ -50,6 +53,28 @@ export async function runServer(argv: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * Rejects combinations of settings that are each valid alone, before any model is loaded. Every
+ * problem names the flag and its variable.
+ */
+export function checkServerConfig(config: ServerConfig): void {
+  const problems: string[] = [];
+  if (config.log === 'nats' && config.natsUrls.length === 0) {
+    problems.push(
+      '--nats-url (STREAMCLUSTER_NATS_URL) must name at least one NATS server for --log nats, got nothing',
+    );
+  }
+  if (
+    config.answerGenerator === 'openai' &&
+    (config.openaiBaseUrl === '' || config.openaiModel === '')
+  ) {
+    problems.push(
+      '--openai-base-url and --openai-model (STREAMCLUSTER_OPENAI_BASE_URL, STREAMCLUSTER_OPENAI_MODEL) must be set for --answer-generator openai',
+    );
+  }
+  if (problems.length > 0) throw new ValidationError(problems);
+}
+
 /** Parses flags and environment into a server configuration (defaults for everything unset). */
 export function serverConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
   return resolveConfig(settings, parseArgs(argv, settings).flags, env);
@@ -58,6 +83,14 @@ export function serverConfig(argv: string[], env: NodeJS.ProcessEnv = process.en
 /** Builds and starts a stream server: model, parser, log, index, generator, WebSocket server. */
 export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
   const dataDir = resolve(config.dataDir);
+  await mkdir(join(dataDir, 'index'), { recursive: true }).catch((error: unknown) => {
+    throw new ValidationError(
+      [
+        `--data-dir (STREAMCLUSTER_DATA_DIR) must be a writable directory, got ${JSON.stringify(config.dataDir)}: ${(error as Error).message}`,
+      ],
+      { cause: error },
+    );
+  });
   const embedder = await createEmbedder({
     model: config.model || defaultModelDir(),
     workers: config.embedWorkers || Math.max(1, availableParallelism()),

@@ -122,13 +122,11 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     }
   };
   await Promise.all(Array.from({ length: config.concurrency }, worker));
+  // The client closes itself only when it gave up connecting; read that before closing it here.
+  const unreachable = client.state === 'closed';
   client.close();
   if (failures === 0) return ExitCode.ok;
-  return client.counters.reconnects === 0 &&
-    failures === positionals.length &&
-    client.state === 'closed'
-    ? ExitCode.unavailable
-    : ExitCode.partialFailure;
+  return unreachable ? ExitCode.unavailable : ExitCode.partialFailure;
 }
 
 /** `streamcluster ask "QUESTION"`: prints the answer's tokens as they arrive, then citations. */

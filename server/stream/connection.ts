@@ -93,7 +93,7 @@ export class StreamConnection {
     if (!this.takeToken()) {
       this.context.metrics.messages.inc({ type: 'rate_limited' });
       this.sendError(
-        undefined,
+        opOf(buffer),
         'RATE_LIMITED',
         `more than ${this.context.limits.messagesPerSecond} messages per second; slow down`,
         undefined,
@@ -290,7 +290,12 @@ export class StreamConnection {
     const conversationId = message.conversationId ?? randomUUID();
     const journal = this.context.journal;
     const resumeAfter = message.resumeAfter ?? 0;
-    let entry = message.conversationId ? journal.get(conversationId, message.op) : undefined;
+    // Only an explicit resume attaches to a journaled answer; the same op id asked again without
+    // resumeAfter is a new question.
+    let entry =
+      message.conversationId && message.resumeAfter !== undefined
+        ? journal.get(conversationId, message.op)
+        : undefined;
     const resumed = entry !== undefined;
     if (!entry) {
       entry = journal.create(conversationId, message.op);
@@ -437,6 +442,16 @@ export class StreamConnection {
       if (op.kind === 'ingest') this.finishIngest(opId);
     }
     this.ops.clear();
+  }
+}
+
+/** Reads the `op` of a rejected message so its error reaches the right operation. */
+function opOf(buffer: Buffer): string | undefined {
+  try {
+    const op = (JSON.parse(buffer.toString('utf8')) as { op?: unknown }).op;
+    return typeof op === 'string' && op.length <= 64 ? op : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -26,7 +26,7 @@ export class StreamMetrics {
     });
     this.connectionsTotal = new Counter({
       name: 'streamcluster_server_upgrades_total',
-      help: 'WebSocket upgrade attempts by outcome (accepted, unauthorized, draining, full).',
+      help: 'WebSocket upgrade attempts by outcome (accepted, unauthorized, bad_subprotocol, draining, full).',
       labelNames: ['outcome'],
       registers,
     });

@@ -255,7 +255,7 @@ export class StreamServer {
       this.metrics.connectionsTotal.inc({ outcome });
       const body = `${reason}\n`;
       socket.end(
-        `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Service Unavailable'}\r\n` +
+        `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
           'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n' +
           (status === 401 ? 'WWW-Authenticate: Bearer\r\n' : 'Retry-After: 1\r\n') +
           `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
@@ -263,6 +263,12 @@ export class StreamServer {
     };
     if (!this.authorized(request))
       return reject(401, 'missing or invalid bearer token', 'unauthorized');
+    const offered = (request.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((p) => p.trim());
+    if (!offered.includes(SUBPROTOCOL)) {
+      return reject(400, `offer the WebSocket subprotocol ${SUBPROTOCOL}`, 'bad_subprotocol');
+    }
     if (this.draining)
       return reject(503, 'server is draining; connect to another server', 'draining');
     if (this.connections.size >= (this.options.maxConnections ?? 10_000)) {
@@ -318,6 +324,8 @@ export class StreamServer {
         maxDocumentBytes: this.limits.maxDocumentBytes,
         maxIngestsPerConnection: this.limits.maxIngestsPerConnection,
         maxTopK: this.limits.maxTopK,
+        messagesPerSecond: this.limits.messagesPerSecond,
+        messageBurst: this.limits.messageBurst,
       },
     });
   }
@@ -383,6 +391,12 @@ export class StreamServer {
     this.metrics.lastAppliedSeq.set(data.lastAppliedSeq);
   }
 }
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  503: 'Service Unavailable',
+};
 
 function safeEqual(actual: string, expected: string): boolean {
   const a = Buffer.from(actual);

@@ -144,7 +144,7 @@ describe('operator on the test cluster', { skip }, () => {
     ]);
     await waitUntil('balancer ConfigMap updated', async () => {
       const map = await kubectlJson(['get', 'configmap', 'demo-balancer-config']);
-      return JSON.parse(map.data['balancer.json']).algorithm === 'roundRobin';
+      return JSON.parse(map.data['balancer.json']).algorithm === 'round-robin';
     });
   });
 
