@@ -27,7 +27,7 @@ export interface ClientOptions {
   reconnect?: ReconnectOptions | false;
   /** Operations that may wait while disconnected; more fail fast with QUEUE_FULL. Default 100. */
   maxQueuedOperations?: number;
-  /** Longest time an operation may go without an event before it fails; 0 disables it. Default 120000 ms. */
+  /** Maximum time an operation may go without an event before it fails; 0 disables it. Default 120000 ms. */
   operationTimeoutMs?: number;
   /** Bytes of document data per binary frame. Default 256 KiB. */
   uploadFrameBytes?: number;

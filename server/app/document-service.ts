@@ -35,7 +35,7 @@ export interface DocumentServiceOptions {
   embedBatchSize?: number;
   /** Batches in flight at once. Default 2. */
   embedConcurrency?: number;
-  /** Longest wait for a request's `minSeq` to be applied. Default 5000 ms. */
+  /** Maximum wait for a request's `minSeq` to be applied. Default 5000 ms. */
   consistencyTimeoutMs?: number;
   /** Applied-sequence lag under which the server reports ready. Default 0 (fully caught up). */
   readyLag?: number;
@@ -44,7 +44,7 @@ export interface DocumentServiceOptions {
 /**
  * The data plane of one stream server. Ingest parses, chunks and embeds here, then appends the
  * result to the log; every server, this one included, applies log entries to its own index.
- * So a document is searchable here exactly when the log says so, and on every server soon after.
+ * So a document is searchable here once its log entry is applied, and on every server soon after.
  */
 export class DocumentService implements DataPlane {
   private readonly waiter: AppliedSequence;

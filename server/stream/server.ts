@@ -56,7 +56,7 @@ export interface DrainOptions {
   batchSize?: number;
   /** Pause between batches. Default 1000 ms. */
   batchIntervalMs?: number;
-  /** Longest wait for in-flight ingests before their connections are closed. Default 30000 ms. */
+  /** Maximum wait for in-flight ingests before their connections are closed. Default 30000 ms. */
   timeoutMs?: number;
 }
 
