@@ -37,7 +37,11 @@ describe('WorkQueue', () => {
     queue.addAfter('a', 10_000);
     queue.addAfter('a', 20);
     const started = Date.now();
+    // The queue's timers are unref'd so they never hold a process open; this one keeps the test
+    // alive until the delayed add fires.
+    const keepAlive = setTimeout(() => {}, 10_000);
     assert.equal(await queue.get(), 'a');
+    clearTimeout(keepAlive);
     assert.ok(Date.now() - started < 5000);
     queue.shutDown();
   });
