@@ -2,6 +2,7 @@
 
 export type ClientState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 
+/** A chunk returned by search or retrieval, with its score and page span. */
 export interface Hit {
   score: number;
   documentId: string;
@@ -12,6 +13,7 @@ export interface Hit {
   text: string;
 }
 
+/** The source of one numbered marker such as `[1]` in an answer's text. */
 export interface Citation {
   index: number;
   documentId: string;
@@ -21,6 +23,7 @@ export interface Citation {
   quote: string;
 }
 
+/** Ingest stages in the order they run. */
 export type IngestStage = 'upload' | 'parse' | 'chunk' | 'embed' | 'index';
 
 export interface IngestResult {

@@ -117,7 +117,7 @@ export const serverSettings = {
   consistencyTimeoutMs: {
     flag: 'consistency-timeout-ms',
     env: 'STREAMCLUSTER_CONSISTENCY_TIMEOUT_MS',
-    help: "Longest wait for a request's minSeq to be applied, in milliseconds.",
+    help: "Maximum wait for a request's minSeq to be applied, in milliseconds.",
     default: 5000,
     parse: integer(0),
   },
@@ -152,7 +152,7 @@ export const serverSettings = {
   drainTimeoutMs: {
     flag: 'drain-timeout-ms',
     env: 'STREAMCLUSTER_DRAIN_TIMEOUT_MS',
-    help: 'Longest wait on SIGTERM for in-flight ingests before closing, in milliseconds.',
+    help: 'Maximum wait on SIGTERM for in-flight ingests before closing, in milliseconds.',
     default: 25_000,
     parse: integer(0),
   },

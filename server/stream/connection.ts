@@ -318,8 +318,8 @@ export class StreamConnection {
     conversationId: string,
     entry: JournalEntry,
   ): Promise<void> {
-    // A resumed answer regenerated here, on a server that never saw it, skips the events the
-    // client already has; the extractive generator is deterministic for the same index state.
+    // A server that never saw a resumed answer generates it again and skips the events the client
+    // already has. This is exact because the extractive generator is deterministic for one index.
     const skip = message.resumeAfter ?? 0;
     let produced = 0;
     const append = (event: ServerEvent) => {

@@ -94,27 +94,12 @@ export interface ListMessage {
 export type ClientMessage =
   IngestStartMessage | SearchMessage | AskMessage | CancelMessage | DeleteMessage | ListMessage;
 
-/** Ingest stages in the order they run. */
-export type IngestStage = 'upload' | 'parse' | 'chunk' | 'embed' | 'index';
+// The wire shapes of hits, citations and stages are defined once, in the client library, which
+// must build for browsers without server code.
+import type { Citation, Hit, IngestStage } from '../../client/types.js';
 
-export interface Hit {
-  score: number;
-  documentId: string;
-  documentName: string;
-  chunkId: string;
-  pageStart: number;
-  pageEnd: number;
-  text: string;
-}
-
-export interface CitationPayload {
-  index: number;
-  documentId: string;
-  documentName: string;
-  pageStart: number;
-  pageEnd: number;
-  quote: string;
-}
+export type { Hit, IngestStage };
+export type CitationPayload = Citation;
 
 /**
  * Events the server sends. Every event of an operation carries `op` and `offset`, numbered from 1
