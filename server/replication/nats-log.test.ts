@@ -216,7 +216,8 @@ describe('nats log on a three-node cluster', () => {
       subject: 'outage',
       replicas: 3,
     });
-    await log.append({ type: 'document.delete', documentId: 'before' });
+    // A new three-replica stream may still be electing its leader, so the first append retries.
+    await appendWithRetry(log, { type: 'document.delete', documentId: 'before' });
     const reader = readUntil(log, 1, 2);
 
     await Promise.all(nats.servers.map((server) => server.stop()));
