@@ -51,7 +51,7 @@ async function renderDashboardJson(): Promise<string> {
   return format(JSON.stringify(buildDashboard()), { ...options, filepath: DASHBOARD_PATH });
 }
 
-/** Every generated installation file, by path relative to the repository root. */
+/** Renders every generated installation file, by path relative to the repository root. */
 export async function generatedInstallFiles(): Promise<Map<string, string>> {
   return new Map([
     [INSTALL_YAML_PATH, renderInstallYaml()],

@@ -53,7 +53,8 @@ describe('operator installation', () => {
     const role = find(buildInstallation(), 'ClusterRole');
     for (const rule of role.rules) {
       assert.ok(!rule.resources.includes('secrets'), 'secrets are never read');
-      assert.ok(!rule.resources.includes('*') && !rule.verbs.includes('*'), JSON.stringify(rule));
+      assert.ok(!rule.resources.includes('*'), JSON.stringify(rule));
+      assert.ok(!rule.verbs.includes('*'), JSON.stringify(rule));
     }
   });
 

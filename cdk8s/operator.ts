@@ -39,7 +39,7 @@ function operatorContainer(options: InstallOptions): k8s.Container {
       periodSeconds: 10,
       failureThreshold: 3,
     },
-    // A standby replica answers /readyz too: it is ready to take the Lease over.
+    // A standby replica reports ready too, because it is ready to take the Lease over.
     readinessProbe: { httpGet: { path: '/readyz', port }, periodSeconds: 5, failureThreshold: 3 },
     resources: {
       requests: quantities(options.resources.requests),

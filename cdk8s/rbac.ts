@@ -24,7 +24,7 @@ function groupOf(type: Pick<ResourceType, 'apiVersion'>): string {
  * - Events: create, one per decision.
  * - EndpointSlices: get, list and watch. The operator never reads them, but it creates a Role
  *   granting exactly these verbs to each balancer, and RBAC lets a subject grant only
- *   permissions it holds itself.
+ *   permissions it has itself.
  */
 export function operatorRules(): PolicyRule[] {
   const children = new Map<string, string[]>();

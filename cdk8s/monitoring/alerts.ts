@@ -139,7 +139,7 @@ export function alertRules(): AlertRule[] {
   ];
 }
 
-/** The rules as the `spec` of a PrometheusRule. */
+/** Returns the rules as the `spec` of a PrometheusRule. */
 export function prometheusRuleSpec() {
   return { groups: [{ name: 'streamcluster', rules: alertRules() }] };
 }

@@ -393,7 +393,7 @@ export function buildDashboard() {
   };
 }
 
-/** Every PromQL expression of the dashboard: panel queries and variable queries. */
+/** Returns every PromQL expression of the dashboard: panel queries and variable queries. */
 export function dashboardExpressions(): string[] {
   const dashboard = buildDashboard();
   const queries = dashboard.panels.flatMap(

@@ -68,7 +68,7 @@ describe('dashboard and alert metrics', () => {
   let scraped = '';
 
   before(async () => {
-    // A plain HTTP server stands in as the balancer's one endpoint, so per-endpoint gauges
+    // A plain HTTP server is the balancer's one endpoint, so per-endpoint gauges
     // have series and the scrape shows their labels.
     upstream = createServer((_request, response) => response.end('ok'));
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Helm CLI from its Go module into $STREAMCLUSTER_CACHE/helm/$HELM_VERSION/bin, for the
 # chart's lint, template and dry-run tests (charts/streamcluster-operator). Returns at once when
-# that binary already exists.
+# that binary exists and was built by this version of the script.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=../lib/common.sh

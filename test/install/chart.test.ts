@@ -35,7 +35,7 @@ function byKey(objects: any[]): Map<string, any> {
   );
 }
 
-/** The cdk8s objects less the Namespace, which `helm install --create-namespace` creates. */
+/** Builds the cdk8s objects less the Namespace, which `helm install --create-namespace` creates. */
 function expectedObjects(options: InstallOptions): Map<string, any> {
   return byKey(buildInstallation(options).filter((object) => object.kind !== 'Namespace'));
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end run on kind: creates a cluster, builds the image and loads it into the nodes,
 # installs the operator with the Helm chart, creates the demo StreamCluster, waits for it to be
-# Ready, then ingests a PDF and asks a question through the balancer over kubectl port-forward.
+# Ready, then ingests a PDF, searches it and sends a question through the balancer over kubectl port-forward.
 # The cluster is deleted on exit unless KEEP_CLUSTER=1.
 #
 # Needs docker, kind, kubectl, helm and Node.js 20 with `npm ci` done (for the client commands).
