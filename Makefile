@@ -4,7 +4,7 @@ export ONNXRUNTIME_NODE_INSTALL_CUDA := skip
 export npm_config_update_notifier := false
 export STREAMCLUSTER_CACHE ?= $(HOME)/.cache/streamcluster
 
-.PHONY: all deps setup build check test lint format typecheck demo clean
+.PHONY: all deps setup build check test lint format typecheck demo generate clean
 
 all: build
 
@@ -43,5 +43,12 @@ test: setup check
 demo: setup
 	node --import tsx scripts/demo.ts
 
+# Rewrites every generated file: the CRD and its field reference, dist/install.yaml and the
+# chart's generated files. Tests fail while any of them is out of date.
+generate: deps
+	npx tsx scripts/gen-crd.ts
+	npx tsx scripts/gen-install.ts
+
+# dist/install.yaml is generated but committed, so it stays.
 clean:
-	rm -rf dist
+	find dist -mindepth 1 -maxdepth 1 ! -name install.yaml -exec rm -rf {} +

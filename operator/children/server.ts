@@ -66,6 +66,9 @@ export function addServerStatefulSet(scope: Construct, stc: StreamCluster): void
       template: {
         metadata: { labels: commonLabels(stc, 'server') },
         spec: {
+          // The image runs as UID and GID 1000. fsGroup gives that group the index volume, because
+          // many provisioners create its root directory owned by root.
+          securityContext: { fsGroup: 1000, fsGroupChangePolicy: 'OnRootMismatch' },
           containers: [serverContainer(stc)],
           terminationGracePeriodSeconds: 60,
           volumes: model ? [model] : undefined,

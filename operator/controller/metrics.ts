@@ -1,7 +1,13 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ConditionType, StreamClusterStatus } from '../api/streamcluster.js';
 
 /** Outcome labels of the reconcile counter. */
 export type ReconcileResult = 'success' | 'requeue' | 'error' | 'terminal';
+
+const CONDITION_TYPES: ConditionType[] = ['Ready', 'Progressing', 'Degraded'];
+
+/** Labels of the per-cluster gauges; `streamcluster` is the StreamCluster's name. */
+type ClusterLabels = 'namespace' | 'streamcluster';
 
 /** Prometheus metrics of the operator, registered on the given registry. */
 export class OperatorMetrics {
@@ -13,6 +19,8 @@ export class OperatorMetrics {
   readonly statusConflicts: Counter;
   readonly applies: Counter<'kind' | 'change'>;
   readonly leader: Gauge;
+  readonly clusterCondition: Gauge<ClusterLabels | 'type'>;
+  readonly clusterServers: Gauge<ClusterLabels | 'state'>;
 
   constructor(readonly registry: Registry = new Registry()) {
     const registers = [registry];
@@ -61,5 +69,42 @@ export class OperatorMetrics {
       help: '1 while this replica is the leader, else 0.',
       registers,
     });
+    this.clusterCondition = new Gauge({
+      name: 'streamcluster_operator_cluster_condition',
+      help: 'Status conditions of each StreamCluster this replica reconciles: 1 True, 0 otherwise.',
+      labelNames: ['namespace', 'streamcluster', 'type'],
+      registers,
+    });
+    this.clusterServers = new Gauge({
+      name: 'streamcluster_operator_cluster_servers',
+      help: 'Stream server pods of each StreamCluster, by state: desired (spec), current, ready.',
+      labelNames: ['namespace', 'streamcluster', 'state'],
+      registers,
+    });
+  }
+
+  /** Records the conditions and server counts of the StreamCluster with key `namespace/name`. */
+  observeCluster(key: string, desiredServers: number, status: StreamClusterStatus): void {
+    const [namespace = '', streamcluster = ''] = key.split('/');
+    for (const type of CONDITION_TYPES) {
+      const condition = status.conditions?.find((candidate) => candidate.type === type);
+      const value = condition?.status === 'True' ? 1 : 0;
+      this.clusterCondition.set({ namespace, streamcluster, type }, value);
+    }
+    const servers = this.clusterServers;
+    servers.set({ namespace, streamcluster, state: 'desired' }, desiredServers);
+    servers.set({ namespace, streamcluster, state: 'current' }, status.replicas ?? 0);
+    servers.set({ namespace, streamcluster, state: 'ready' }, status.readyReplicas ?? 0);
+  }
+
+  /** Removes the series of a StreamCluster that was deleted. */
+  forgetCluster(key: string): void {
+    const [namespace = '', streamcluster = ''] = key.split('/');
+    for (const type of CONDITION_TYPES) {
+      this.clusterCondition.remove({ namespace, streamcluster, type });
+    }
+    for (const state of ['desired', 'current', 'ready']) {
+      this.clusterServers.remove({ namespace, streamcluster, state });
+    }
   }
 }

@@ -56,7 +56,10 @@ export class Reconciler {
   /** Reconciles the StreamCluster with the key `namespace/name`. */
   async reconcile(key: string): Promise<Outcome> {
     const stc = this.readStreamCluster(key);
-    if (!stc || stc.metadata.deletionTimestamp) return done();
+    if (!stc || stc.metadata.deletionTimestamp) {
+      this.options.metrics.forgetCluster(key);
+      return done();
+    }
 
     const children = buildChildren(stc);
     let applyError: unknown;
@@ -68,6 +71,7 @@ export class Reconciler {
     }
     const observation = await this.observeChildren(stc, applyError);
     const status = await this.updateStatus(stc, observation);
+    this.options.metrics.observeCluster(key, stc.spec.servers.replicas, status);
     if (applyError) throw applyError;
     return this.scheduleNextCheck(status);
   }

@@ -35,6 +35,7 @@ export function defaultImageTable(repoRoot: string): LocalImage[] {
   return [
     {
       pattern: /(^|\/)streamcluster(:|@|$)/,
+      // The Dockerfile's ENTRYPOINT; cdk8s/install.test.ts keeps the two equal.
       entrypoint: ['node', 'bin/streamcluster.js'],
       defaultArgs: [],
       root: repoRoot,

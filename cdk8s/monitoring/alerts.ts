@@ -1,0 +1,145 @@
+/** One Prometheus alerting rule. */
+export interface AlertRule {
+  alert: string;
+  expr: string;
+  for: string;
+  labels: { severity: 'critical' | 'warning' };
+  annotations: { summary: string; description: string };
+}
+
+const BY_CLUSTER = 'namespace, streamcluster';
+
+/**
+ * Alerts over the metrics the operator, balancers and stream servers export. Annotations use
+ * Prometheus templating (`$labels`, `$value`), which the chart passes through unrendered.
+ */
+export function alertRules(): AlertRule[] {
+  return [
+    {
+      alert: 'StreamClusterNotReady',
+      expr:
+        `max by (${BY_CLUSTER}) (streamcluster_operator_cluster_condition{type="Ready"}) == 0\n` +
+        `and on (${BY_CLUSTER})\n` +
+        `max by (${BY_CLUSTER}) (streamcluster_operator_cluster_servers{state="desired"}) > 0`,
+      for: '10m',
+      labels: { severity: 'critical' },
+      annotations: {
+        summary: 'StreamCluster {{ $labels.namespace }}/{{ $labels.streamcluster }} is not Ready.',
+        description:
+          'The Ready condition has been False for 10 minutes. ' +
+          'Run kubectl describe stc {{ $labels.streamcluster }} -n {{ $labels.namespace }} ' +
+          'for the reason and the events.',
+      },
+    },
+    {
+      alert: 'StreamClusterDegraded',
+      expr: `max by (${BY_CLUSTER}) (streamcluster_operator_cluster_condition{type="Degraded"}) == 1`,
+      for: '15m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: 'StreamCluster {{ $labels.namespace }}/{{ $labels.streamcluster }} is degraded.',
+        description:
+          'Servers are unavailable outside a rollout, or applying children failed. ' +
+          'The Degraded condition message has the cause.',
+      },
+    },
+    {
+      alert: 'StreamClusterOperatorNotLeading',
+      expr: 'absent(streamcluster_operator_leader == 1)',
+      for: '5m',
+      labels: { severity: 'critical' },
+      annotations: {
+        summary: 'No StreamCluster operator replica holds the Lease.',
+        description:
+          'No replica has reported leadership for 5 minutes, so no StreamCluster is reconciled. ' +
+          'Check the operator pods and their access to the Lease.',
+      },
+    },
+    {
+      alert: 'StreamClusterReconcileErrors',
+      expr: 'sum by (result) (rate(streamcluster_operator_reconciles_total{result=~"error|terminal"}[10m])) > 0',
+      for: '15m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: 'The StreamCluster operator keeps failing reconciles ({{ $labels.result }}).',
+        description:
+          'Reconciles have ended in {{ $labels.result }} for 15 minutes. ' +
+          'The operator log and the Degraded condition name the object that failed.',
+      },
+    },
+    {
+      alert: 'StreamClusterCircuitBreakerOpen',
+      expr: `max by (${BY_CLUSTER}, endpoint) (streamcluster_balancer_circuit_breaker_state) == 2`,
+      for: '5m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary:
+          'Circuit breaker for {{ $labels.endpoint }} in {{ $labels.namespace }}/{{ $labels.streamcluster }} is open.',
+        description:
+          'The balancer has stopped sending new connections to this stream server for 5 minutes. ' +
+          'Check the server pod; its /readyz and log show why upgrades fail.',
+      },
+    },
+    {
+      alert: 'StreamClusterEndpointEjected',
+      expr: `max by (${BY_CLUSTER}, endpoint) (streamcluster_balancer_endpoint_ejected) == 1`,
+      for: '15m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary:
+          'Outlier detection keeps {{ $labels.endpoint }} in {{ $labels.namespace }}/{{ $labels.streamcluster }} ejected.',
+        description: 'The endpoint has been ejected for 15 minutes after repeated failures.',
+      },
+    },
+    {
+      alert: 'StreamClusterBalancerPanic',
+      expr: `max by (${BY_CLUSTER}) (streamcluster_balancer_panic) == 1`,
+      for: '5m',
+      labels: { severity: 'critical' },
+      annotations: {
+        summary:
+          'The balancer of {{ $labels.namespace }}/{{ $labels.streamcluster }} is in panic mode.',
+        description:
+          'Fewer endpoints are healthy than the panic threshold, so the balancer spreads load ' +
+          'over unhealthy ones too. Check the stream server pods.',
+      },
+    },
+    {
+      // NOTE: this measures how far each server trails the most advanced server of its cluster,
+      // in log records, from the sequence numbers the servers have applied.
+      alert: 'StreamClusterReplicationLag',
+      expr:
+        `max by (${BY_CLUSTER}) (streamcluster_server_last_applied_seq)\n` +
+        `- on (${BY_CLUSTER}) group_right\n` +
+        'streamcluster_server_last_applied_seq > 100',
+      for: '10m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: '{{ $labels.pod }} trails its cluster by {{ $value }} log records.',
+        description:
+          'The server has applied fewer records of the replicated log than its peers for 10 ' +
+          'minutes, so its answers miss recent documents. Check its log and the NATS servers.',
+      },
+    },
+    {
+      alert: 'StreamClusterIngestFailures',
+      expr:
+        `sum by (${BY_CLUSTER}) (rate(streamcluster_server_ingests_total{outcome="failed"}[15m]))\n` +
+        `/ sum by (${BY_CLUSTER}) (rate(streamcluster_server_ingests_total[15m])) > 0.1`,
+      for: '15m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary:
+          'More than 10% of ingests fail in {{ $labels.namespace }}/{{ $labels.streamcluster }}.',
+        description:
+          'Documents fail to parse, embed or index. The server log has the document ids and ' +
+          'error codes.',
+      },
+    },
+  ];
+}
+
+/** Returns the rules as the `spec` of a PrometheusRule. */
+export function prometheusRuleSpec() {
+  return { groups: [{ name: 'streamcluster', rules: alertRules() }] };
+}
