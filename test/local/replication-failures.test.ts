@@ -170,15 +170,23 @@ for (const backend of BACKENDS) {
       {
         moment: 'in the middle of embedding',
         killWhen: (stage: string, done: number, total: number) => stage === 'embed' && done < total,
+        mustBeStored: false,
       },
       {
         moment: 'as the record is appended',
         killWhen: (stage: string, done: number, total: number) =>
           stage === 'embed' && done === total,
+        mustBeStored: false,
+      },
+      {
+        // The index stage is reported after the append was acknowledged and applied locally.
+        moment: 'after the record is stored',
+        killWhen: (stage: string) => stage === 'index',
+        mustBeStored: true,
       },
     ];
 
-    for (const { moment, killWhen } of cases) {
+    for (const { moment, killWhen, mustBeStored } of cases) {
       it(`leaves the document whole or absent when killed ${moment}`, async (t) => {
         const [victim, ...survivors] = servers as [ServerProcess, ...ServerProcess[]];
         assert.ok(reference.chunks > 32, 'the document needs several embedding batches');
@@ -196,6 +204,8 @@ for (const backend of BACKENDS) {
           assert.ok(whole || absent, `survivor ${i + 1} holds ${JSON.stringify(state)}`);
         }
         assert.deepEqual(states[1], states[0], 'both survivors hold the same index');
+        if (mustBeStored)
+          assert.equal(states[0]!.documents, 1, 'a stored record is on every survivor');
         if ('result' in outcome) {
           assert.equal(outcome.result.chunks, reference.chunks);
           assert.equal(states[0]!.documents, 1, 'a completed ingest is on every survivor');
