@@ -1,7 +1,8 @@
 // Synthetic document.put records for the replication benchmarks. Embedding 100k real chunks
-// takes hours on a small machine, so the vectors come from clusteredVectors (unit vectors with
-// topical clusters, 384 dimensions like all-MiniLM-L6-v2) and the chunk texts are sentences
-// assembled from word lists, 600 to 1000 characters each, like a 256-token chunk of prose.
+// takes hours on a small machine, so the records are made up. The vectors come from
+// clusteredVectors: unit vectors with topical clusters, 384 dimensions like all-MiniLM-L6-v2.
+// The chunk texts are sentences assembled from word lists, 600 to 1000 characters each, about
+// what a 256-token chunk of prose contains.
 import { createHash } from 'node:crypto';
 
 import { seededRandom } from '../../server/index/testing/fixtures.js';
@@ -27,7 +28,7 @@ export interface SyntheticRecordOptions {
   count: number;
   chunkCount: number;
   dimension: number;
-  /** Embedding model named in the records; a store refuses records of another model. */
+  /** Embedding model named in the records; a store rejects records of another model. */
   model: string;
 }
 

@@ -125,6 +125,6 @@ describe('ReplicationTracker', () => {
     });
     await tracker.refreshHead();
     assert.equal(tracker.status().log, 'unavailable');
-    assert.match(tracker.readiness().reason ?? '', /no answer within 50 ms/);
+    assert.match(tracker.readiness().reason ?? '', /timed out after 50 ms/);
   });
 });

@@ -32,8 +32,8 @@ export interface ReplicationStatus {
  * covers records appended by any server; an outage shows up at the next poll or failed append.
  *
  * Readiness fails while the index lags the head by more than `readyLagRecords`, before the head
- * was read once, and after the apply loop stopped. A log outage alone keeps the server ready: its
- * index still answers searches and asks, and failing every server's readiness at once would empty
+ * was read once, and after the apply loop stopped. A log outage alone keeps the server ready, because
+ * its index still serves searches and asks, and failing every server's readiness at once would empty
  * the Service and the balancer during the outage.
  */
 export class ReplicationTracker {
@@ -108,7 +108,7 @@ export class ReplicationTracker {
   }
 
   /**
-   * Whether the server may take traffic. `reason` explains a refusal, or a degraded state of a
+   * Decides whether the server may take traffic. `reason` explains a refusal, or a degraded state of a
    * ready server, such as the log being unavailable.
    */
   readiness(): { ready: boolean; reason?: string } {
@@ -116,7 +116,7 @@ export class ReplicationTracker {
       return { ready: false, reason: `applying the log stopped: ${this.applyError}` };
     }
     if (this.headSeq === undefined) {
-      const cause = this.logError ?? 'no answer yet';
+      const cause = this.logError ?? 'the first read has not finished';
       return { ready: false, reason: `log head not read yet: ${cause}` };
     }
     const { lagRecords } = this.status();
@@ -143,7 +143,7 @@ async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T
     return await Promise.race([
       promise,
       sleep(timeoutMs, undefined, { signal: timeout.signal }).then(() => {
-        throw new Error(`no answer within ${timeoutMs} ms`);
+        throw new Error(`timed out after ${timeoutMs} ms`);
       }),
     ]);
   } finally {

@@ -113,7 +113,7 @@ export class StreamMetrics {
     });
     this.logAvailable = new Gauge({
       name: 'streamcluster_replication_log_available',
-      help: '1 while the log answers appends and head reads, 0 during an outage.',
+      help: '1 while appends and head reads of the log succeed, 0 during an outage.',
       registers,
     });
   }

@@ -346,8 +346,9 @@ export class StreamServer {
         return reply(200, 'ok\n');
       case '/readyz': {
         const { ready, reason } = this.readiness();
-        // A ready server can still be degraded (log unavailable); the body says so.
-        const body = ready ? (reason ? `ready; ${reason}\n` : 'ready\n') : `not ready: ${reason}\n`;
+        // A ready server can still be degraded (log unavailable), and the body states the cause.
+        let body = `not ready: ${reason}\n`;
+        if (ready) body = reason ? `ready; ${reason}\n` : 'ready\n';
         return reply(ready ? 200 : 503, body);
       }
       case '/stats':

@@ -17,7 +17,7 @@ import { startServerProcess, waitUntil, type ServerProcess } from '../support/se
 const SUBJECTS = ['harbour', 'ferry', 'lighthouse', 'timetable', 'pier', 'island', 'crossing'];
 const VERBS = ['closes', 'opens', 'moves', 'changes', 'stays', 'returns', 'waits'];
 
-/** A plain-text manual of `sections` sections of six sentences each, the same for the same input. */
+/** Builds a plain-text manual of `sections` sections of six sentences each, the same for the same input. */
 function manual(title: string, sections: number): Buffer {
   const lines = [`${title}.`];
   for (let s = 0; s < sections; s++) {

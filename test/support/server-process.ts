@@ -35,7 +35,7 @@ export interface ServerProcess {
   readonly httpUrl: string;
   readonly dataDir: string;
   readonly running: boolean;
-  /** Starts the process when it is not running and waits until it answers `/healthz`. */
+  /** Starts the process when it is not running and waits until `/healthz` returns 200. */
   start(): Promise<void>;
   /** Sends `signal` and waits for the process to exit. */
   kill(signal?: NodeJS.Signals): Promise<void>;
