@@ -141,7 +141,7 @@ class ChildServer implements ServerProcess {
 
   async stats(): Promise<Record<string, unknown>> {
     const { status, body } = await this.get('/stats');
-    if (status !== 200) throw new Error(`${this.name} /stats answered ${status}: ${body}`);
+    if (status !== 200) throw new Error(`${this.name} /stats returned ${status}: ${body}`);
     return JSON.parse(body) as Record<string, unknown>;
   }
 
