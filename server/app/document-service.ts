@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../core/logger.js';
 import type { Embedder } from '../embed/types.js';
 import type { DocumentInfo } from '../ingest/types.js';
-import type { DocumentLog, LogEntry } from '../replication/types.js';
+import type { DocumentLog, LogEntry, LogRecord } from '../replication/types.js';
 import type { AnswerGenerator, HistoryTurn, RetrievedChunk } from '../answer/types.js';
 import { MemoryConversationStore } from '../conversation/index.js';
 import type {
@@ -18,6 +18,8 @@ import type { StreamMetrics } from '../stream/metrics.js';
 import type { Hit, IngestStage } from '../stream/protocol.js';
 import type { ChunkDocument, IndexHit, IndexView, ParseDocument } from './ports.js';
 import { AppliedSequence } from '../replication/applied-sequence.js';
+import { LogUnavailableError } from '../replication/errors.js';
+import { ReplicationTracker } from './replication-tracker.js';
 
 /** Options of {@link DocumentService}. */
 export interface DocumentServiceOptions {
@@ -37,8 +39,10 @@ export interface DocumentServiceOptions {
   embedConcurrency?: number;
   /** Maximum wait for a request's `minSeq` to be applied. Default 5000 ms. */
   consistencyTimeoutMs?: number;
-  /** Applied-sequence lag under which the server reports ready. Default 0 (fully caught up). */
-  readyLag?: number;
+  /** Largest lag behind the log head, in records, at which the server reports ready. Default 100. */
+  readyLagRecords?: number;
+  /** How often the log head is read to measure the lag, in milliseconds. Default 1000. */
+  headPollIntervalMs?: number;
 }
 
 /**
@@ -52,27 +56,37 @@ export class DocumentService implements DataPlane {
   private readonly log: Logger;
   private readonly applying = new AbortController();
   private applyLoop?: Promise<void>;
-  private logHeadSeq = 0;
-  private logError?: string;
+  private headLoop?: Promise<void>;
+  private readonly replication: ReplicationTracker;
 
   constructor(private readonly options: DocumentServiceOptions) {
     this.log = options.logger;
     this.waiter = new AppliedSequence(options.index.lastAppliedSeq);
+    this.replication = new ReplicationTracker({
+      log: options.log,
+      appliedSeq: () => this.waiter.value,
+      logger: options.logger,
+      headPollIntervalMs: options.headPollIntervalMs,
+      readyLagRecords: options.readyLagRecords,
+    });
   }
 
-  /** Starts applying the log from the index's last applied entry and following new ones. */
+  /**
+   * Starts applying the log from the index's last applied entry and following new ones, and
+   * polling the log head for the lag.
+   */
   start(): void {
     this.applyLoop = this.followLog().catch((error: unknown) => {
       if (this.applying.signal.aborted) return;
-      this.logError = (error as Error).message;
+      this.replication.applyStopped(error);
       this.log.error({ err: error }, 'applying the log stopped');
     });
-    void this.refreshHead();
+    this.headLoop = this.replication.run(this.applying.signal);
   }
 
   async stop(): Promise<void> {
     this.applying.abort();
-    await this.applyLoop;
+    await Promise.all([this.applyLoop, this.headLoop]);
   }
 
   findDocument(documentId: string): DocumentInfo | undefined {
@@ -84,16 +98,15 @@ export class DocumentService implements DataPlane {
   }
 
   stats(): DataPlaneStats {
-    return { ...this.options.index.counts(), lastAppliedSeq: this.waiter.value };
+    return {
+      ...this.options.index.counts(),
+      lastAppliedSeq: this.waiter.value,
+      replication: this.replication.status(),
+    };
   }
 
   readiness(): { ready: boolean; reason?: string } {
-    if (this.logError) return { ready: false, reason: `log unavailable: ${this.logError}` };
-    const lag = this.logHeadSeq - this.waiter.value;
-    if (lag > (this.options.readyLag ?? 0)) {
-      return { ready: false, reason: `catching up: ${lag} log entries behind` };
-    }
-    return { ready: true };
+    return this.replication.readiness();
   }
 
   async ingest(
@@ -141,7 +154,7 @@ export class DocumentService implements DataPlane {
     // From here on the ingest is not cancelled: once the log accepts the record the document
     // exists on every server, and the client learns its sequence number either way.
     const seq = await this.timed('index', async () => {
-      const appended = await this.options.log.append({
+      const appended = await this.append({
         type: 'document.put',
         document,
         chunks,
@@ -223,7 +236,7 @@ export class DocumentService implements DataPlane {
     if (this.findDocument(documentId) === undefined)
       return { seq: this.waiter.value, found: false };
     const found = true;
-    const seq = await this.options.log.append({ type: 'document.delete', documentId });
+    const seq = await this.append({ type: 'document.delete', documentId });
     await this.waiter.waitFor(seq, { timeoutMs: this.options.consistencyTimeoutMs ?? 30_000 });
     return { seq, found };
   }
@@ -249,14 +262,14 @@ export class DocumentService implements DataPlane {
   ): Promise<void> {
     const at = Date.now();
     try {
-      await this.options.log.append({
+      await this.append({
         type: 'conversation.turn',
         conversationId,
         role: 'user',
         text: question,
         at,
       });
-      await this.options.log.append({
+      await this.append({
         type: 'conversation.turn',
         conversationId,
         role: 'assistant',
@@ -297,6 +310,18 @@ export class DocumentService implements DataPlane {
     return out;
   }
 
+  /** Appends a record and feeds the outcome to the log's reachability. */
+  private async append(record: LogRecord): Promise<number> {
+    try {
+      const seq = await this.options.log.append(record);
+      this.replication.logReachable();
+      return seq;
+    } catch (error) {
+      if (error instanceof LogUnavailableError) this.replication.logUnreachable(error);
+      throw error;
+    }
+  }
+
   private async followLog(): Promise<void> {
     const from = this.options.index.lastAppliedSeq + 1;
     this.log.info({ fromSeq: from }, 'applying the log');
@@ -311,18 +336,8 @@ export class DocumentService implements DataPlane {
       await this.conversations.append(conversationId, { role, text, at });
     }
     await this.options.index.apply(entry);
-    this.logError = undefined;
-    if (entry.seq > this.logHeadSeq) this.logHeadSeq = entry.seq;
+    this.replication.applied(entry.seq);
     this.waiter.advance(entry.seq);
-  }
-
-  /** Reads the log's newest sequence so readiness can wait until the index caught up. */
-  private async refreshHead(): Promise<void> {
-    try {
-      this.logHeadSeq = Math.max(this.logHeadSeq, await this.options.log.lastSeq());
-    } catch (error) {
-      this.logError = (error as Error).message;
-    }
   }
 
   private duplicateOutcome(document: DocumentInfo): IngestOutcome {

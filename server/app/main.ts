@@ -136,6 +136,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     logger,
     metrics,
     consistencyTimeoutMs: config.consistencyTimeoutMs,
+    readyLagRecords: config.readyLagRecords,
+    headPollIntervalMs: config.logHeadPollIntervalMs,
   });
   service.start();
 

@@ -121,6 +121,20 @@ export const serverSettings = {
     default: 5000,
     parse: integer(0),
   },
+  readyLagRecords: {
+    flag: 'ready-lag-records',
+    env: 'STREAMCLUSTER_READY_LAG_RECORDS',
+    help: 'Largest lag behind the log head, in records, at which /readyz still passes.',
+    default: 100,
+    parse: integer(0),
+  },
+  logHeadPollIntervalMs: {
+    flag: 'log-head-poll-interval-ms',
+    env: 'STREAMCLUSTER_LOG_HEAD_POLL_INTERVAL_MS',
+    help: 'How often the log head is read to measure the replication lag, in milliseconds.',
+    default: 1000,
+    parse: integer(100),
+  },
   authToken: {
     flag: 'auth-token',
     env: 'STREAMCLUSTER_AUTH_TOKEN',

@@ -9,24 +9,6 @@ export type {
 } from './types.js';
 export { AppliedSequence } from './applied-sequence.js';
 export { decodeRecord, encodeRecord } from './codec.js';
-export {
-  checkConversationId,
-  FileConversationStore,
-  type ConversationStore,
-  type ConversationTurn,
-  type FileConversationStoreOptions,
-} from './conversation-store.js';
 export { LogCorruptError, LogUnavailableError, SequenceNotAppliedError } from './errors.js';
 export { FileLog, type FileLogOptions } from './file-log.js';
-export {
-  NatsConversationStore,
-  type NatsConversationStoreOptions,
-} from './nats-conversation-store.js';
 export { NatsLog, type NatsLogOptions } from './nats-log.js';
-export {
-  openReplication,
-  type FileReplicationConfig,
-  type NatsReplicationConfig,
-  type Replication,
-  type ReplicationConfig,
-} from './open-replication.js';

@@ -43,6 +43,12 @@ export interface DataPlaneStats {
   documents: number;
   chunks: number;
   lastAppliedSeq: number;
+  /** Position against the replicated log, for a data plane that follows one. */
+  replication?: {
+    logHeadSeq: number;
+    lagRecords: number;
+    log: 'available' | 'unavailable';
+  };
 }
 
 /**
@@ -67,6 +73,9 @@ export interface DataPlane {
   deleteDocument(documentId: string): Promise<{ seq: number; found: boolean }>;
   listDocuments(): DocumentInfo[];
   stats(): DataPlaneStats;
-  /** Whether the server may receive traffic: index loaded, caught up, log reachable. */
+  /**
+   * Whether the server may receive traffic: index loaded and caught up. `reason` explains a
+   * refusal, or a degraded state of a ready server (the log unavailable, for example).
+   */
   readiness(): { ready: boolean; reason?: string };
 }

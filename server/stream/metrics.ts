@@ -16,6 +16,9 @@ export class StreamMetrics {
   readonly indexDocuments: Gauge;
   readonly indexChunks: Gauge;
   readonly lastAppliedSeq: Gauge;
+  readonly logHeadSeq: Gauge;
+  readonly replicationLag: Gauge;
+  readonly logAvailable: Gauge;
 
   constructor(readonly registry: Registry = new Registry()) {
     const registers = [registry];
@@ -96,6 +99,21 @@ export class StreamMetrics {
     this.lastAppliedSeq = new Gauge({
       name: 'streamcluster_server_last_applied_seq',
       help: 'Sequence number of the newest log entry applied to the local index.',
+      registers,
+    });
+    this.logHeadSeq = new Gauge({
+      name: 'streamcluster_replication_log_head_seq',
+      help: 'Sequence number of the newest log entry, as last read from the log.',
+      registers,
+    });
+    this.replicationLag = new Gauge({
+      name: 'streamcluster_replication_lag_records',
+      help: 'Log records appended but not yet applied to the local index.',
+      registers,
+    });
+    this.logAvailable = new Gauge({
+      name: 'streamcluster_replication_log_available',
+      help: '1 while appends and head reads of the log succeed, 0 during an outage.',
       registers,
     });
   }

@@ -150,6 +150,11 @@ export class StreamServer {
       documents: data.documents,
       chunks: data.chunks,
       lastAppliedSeq: data.lastAppliedSeq,
+      ...(data.replication && {
+        logHeadSeq: data.replication.logHeadSeq,
+        replicationLagRecords: data.replication.lagRecords,
+        log: data.replication.log,
+      }),
     };
   }
 
@@ -341,7 +346,10 @@ export class StreamServer {
         return reply(200, 'ok\n');
       case '/readyz': {
         const { ready, reason } = this.readiness();
-        return reply(ready ? 200 : 503, ready ? 'ready\n' : `not ready: ${reason}\n`);
+        // A ready server can still be degraded (log unavailable), and the body states the cause.
+        let body = `not ready: ${reason}\n`;
+        if (ready) body = reason ? `ready; ${reason}\n` : 'ready\n';
+        return reply(ready ? 200 : 503, body);
       }
       case '/stats':
         return reply(200, JSON.stringify(this.stats()), 'application/json');
@@ -389,6 +397,11 @@ export class StreamServer {
     this.metrics.indexDocuments.set(data.documents);
     this.metrics.indexChunks.set(data.chunks);
     this.metrics.lastAppliedSeq.set(data.lastAppliedSeq);
+    if (data.replication) {
+      this.metrics.logHeadSeq.set(data.replication.logHeadSeq);
+      this.metrics.replicationLag.set(data.replication.lagRecords);
+      this.metrics.logAvailable.set(data.replication.log === 'available' ? 1 : 0);
+    }
   }
 }
 
