@@ -34,22 +34,24 @@ export async function startTcpLink(target: { host: string; port: number }): Prom
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 
+  const cut = (): number => {
+    const count = pairs.size;
+    for (const [inbound, outbound] of [...pairs]) {
+      inbound.destroy();
+      outbound.destroy();
+    }
+    pairs.clear();
+    return count;
+  };
+
   return {
     port: (server.address() as AddressInfo).port,
     get connections() {
       return pairs.size;
     },
-    cut() {
-      const count = pairs.size;
-      for (const [inbound, outbound] of [...pairs]) {
-        inbound.destroy();
-        outbound.destroy();
-      }
-      pairs.clear();
-      return count;
-    },
+    cut,
     async close() {
-      this.cut();
+      cut();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
