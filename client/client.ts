@@ -130,7 +130,7 @@ export class StreamClusterClient extends EventTarget {
   /**
    * Uploads a document and resolves once it is indexed. Re-sending the same bytes is idempotent
    * (the document id is their SHA-256), which is what makes retrying after a reconnect safe.
-   * `data` may be bytes, an ArrayBuffer, or a Blob such as a browser's `File`. Without
+   * `document` may be bytes, an ArrayBuffer, or a Blob such as a browser's `File`. Without
    * `mediaType` the type is detected from the bytes and the name, and binary data that is not a
    * PDF fails with `UNSUPPORTED_DOCUMENT` before anything is sent.
    */
@@ -148,6 +148,7 @@ export class StreamClusterClient extends EventTarget {
     const data = await toBytes(document);
     const mediaType = options.mediaType ?? requireMediaType(data, options.name);
     const sha256 = await sha256Hex(data);
+    const progress = new ProgressHighWater();
     return new Promise((resolve, reject) => {
       const message: Record<string, unknown> = {
         type: 'ingest',
@@ -165,11 +166,9 @@ export class StreamClusterClient extends EventTarget {
         (event, op) => {
           if (event.type === 'ingest.accepted' && event.duplicate === false) void this.upload(op);
           else if (event.type === 'ingest.progress') {
-            options.onProgress?.(
-              event.stage as IngestStage,
-              event.done as number,
-              event.total as number,
-            );
+            const stage = event.stage as IngestStage;
+            if (progress.advances(stage, event.done as number))
+              options.onProgress?.(stage, event.done as number, event.total as number);
           } else if (event.type === 'ingest.done') {
             this.finish(op.op);
             resolve(event as unknown as IngestResult);
@@ -570,6 +569,28 @@ export class StreamClusterClient extends EventTarget {
     if (this.currentState === state) return;
     this.currentState = state;
     this.dispatchEvent(new CustomEvent('state', { detail: state }));
+  }
+}
+
+const INGEST_STAGES: IngestStage[] = ['upload', 'parse', 'chunk', 'embed', 'index'];
+
+/**
+ * The furthest progress an ingest has reported. After a reconnect the server starts the ingest
+ * over, so its progress would go back to the start of the upload. The client passes on only
+ * progress beyond what the application has already received.
+ */
+class ProgressHighWater {
+  private stage = -1;
+  private done = -1;
+
+  advances(stage: IngestStage, done: number): boolean {
+    const index = INGEST_STAGES.indexOf(stage);
+    // A stage this client does not know is passed on, since its order is unknown.
+    if (index === -1) return true;
+    if (index < this.stage || (index === this.stage && done <= this.done)) return false;
+    this.stage = index;
+    this.done = done;
+    return true;
   }
 }
 

@@ -69,7 +69,8 @@ class UploadItem {
   constructor(name: string, size: number) {
     this.root = element('li', '', { 'data-state': 'waiting' });
     this.root.append(element('strong', name), ` (${formatBytes(size)})`);
-    this.status = element('p', 'Waiting', { class: 'status' });
+    // Only the status line is announced: the counts change too often to read out.
+    this.status = element('p', 'Waiting', { class: 'status', role: 'status' });
     const stages = element('dl', '', { class: 'stages' });
     for (const [stage, label] of Object.entries(stageLabels) as [IngestStage, string][]) {
       const id = `stage-label-${nextLabelId++}`;

@@ -217,7 +217,7 @@ export class Page {
     }
   }
 
-  /** Sets the files of the `<input type=file>` that `selector` finds, as a person choosing them would. */
+  /** Sets the files of the `<input type=file>` that `selector` finds, as a person would. */
   async setInputFiles(selector: string, files: string[]): Promise<void> {
     const { root } = (await this.send('DOM.getDocument')) as { root: { nodeId: number } };
     const { nodeId } = await this.send('DOM.querySelector', { nodeId: root.nodeId, selector });

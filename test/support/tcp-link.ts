@@ -10,7 +10,7 @@ export interface TcpLink {
   port: number;
   /** Open forwarded connections. */
   readonly connections: number;
-  /** Destroys every forwarded connection and returns how many it cut. New connections still pass. */
+  /** Destroys every forwarded connection and returns how many it cut; later ones still pass. */
   cut(): number;
   close(): Promise<void>;
 }
