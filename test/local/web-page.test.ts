@@ -6,7 +6,12 @@ import { after, before, describe, it } from 'node:test';
 
 import { buildWebPage } from '../../scripts/build-web.js';
 import { createBalancer, type Balancer } from '../../server/balancer/index.js';
-import { Chromium, chromiumUnavailable, type Page } from '../support/chromium.js';
+import {
+  Chromium,
+  chromiumUnavailable,
+  insecureLoopbackHost,
+  type Page,
+} from '../support/chromium.js';
 import { decodePng, luminanceVariance } from '../support/png.js';
 import { startTestServer, type TestServer } from '../support/stream-stack.js';
 
@@ -188,6 +193,38 @@ describe('web page', { skip }, () => {
 
     await checkScreenshot(page);
     assert.deepEqual(page.errors, [], 'no script errors or CSP violations');
+  });
+
+  it('uploads from an insecure context', async () => {
+    // Served by host name, the page has no crypto.subtle, so the client hashes in plain code; a
+    // wrong digest would end the upload with CHECKSUM_MISMATCH.
+    const insecure = await browser.newPage(VIEWPORT.width, VIEWPORT.height);
+    await insecure.goto(`${origin.replace('127.0.0.1', insecureLoopbackHost)}/ui/`);
+    assert.equal(await insecure.evaluate<boolean>('window.isSecureContext'), false);
+    assert.equal(await insecure.evaluate<string>('typeof crypto.subtle'), 'undefined');
+    await insecure.waitFor(
+      `document.querySelector('#connection-state').dataset.state === 'open'`,
+      20_000,
+    );
+
+    const file = join(workDir, 'harbour-notes.md');
+    await writeFile(
+      file,
+      '# Harbour\n\nThe harbour light at Kilronan flashes green every five seconds.\n',
+    );
+    await insecure.setInputFiles('#files', [file]);
+    await insecure.evaluate(`document.querySelector('#upload-form button[type=submit]').click()`);
+    await insecure.waitFor(
+      `document.querySelector('#uploads li[data-state=done], #uploads li[data-state=failed]')`,
+      60_000,
+      `document.querySelector('#uploads').innerText`,
+    );
+    const item = await insecure.evaluate<{ state: string; text: string }>(
+      `({ state: document.querySelector('#uploads li').dataset.state, text: document.querySelector('#uploads li').innerText })`,
+    );
+    assert.equal(item.state, 'done', item.text);
+    assert.match(item.text, /Indexed: 1 page, 1 chunk/);
+    assert.deepEqual(insecure.errors, [], 'no script errors or CSP violations');
   });
 });
 

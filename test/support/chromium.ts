@@ -15,6 +15,13 @@ export function chromiumUnavailable(): string | undefined {
     : `${chromiumPath} not found; run scripts/setup/15-chromium.sh or set STREAMCLUSTER_CHROMIUM`;
 }
 
+/**
+ * A host name that Chromium resolves to 127.0.0.1. A page loaded through it is not a secure
+ * context (only HTTPS, `localhost` and loopback addresses are), so browsers hide Web Crypto's
+ * `subtle` and `randomUUID` there as on a cluster address.
+ */
+export const insecureLoopbackHost = 'streamcluster.test';
+
 type Message = {
   id?: number;
   method?: string;
@@ -29,7 +36,7 @@ type Pending = {
 /**
  * A headless Chromium driven over the DevTools protocol. It runs in its own process group with a
  * throwaway profile, listens for DevTools on loopback only, and resolves every host name but
- * 127.0.0.1 to nothing, so a page cannot reach beyond the machine.
+ * {@link insecureLoopbackHost} to nothing, so a page cannot reach beyond the machine.
  */
 export class Chromium {
   private nextId = 1;
@@ -70,7 +77,7 @@ export class Chromium {
         '--remote-debugging-address=127.0.0.1',
         '--remote-debugging-port=0',
         `--user-data-dir=${profileDir}`,
-        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+        `--host-resolver-rules=MAP ${insecureLoopbackHost} 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1`,
         '--no-first-run',
         '--no-default-browser-check',
         '--disable-background-networking',
