@@ -21,6 +21,7 @@ setup: deps
 
 build: setup
 	npx tsc -p tsconfig.build.json
+	npx tsx scripts/build-web.ts dist/web
 
 format: deps
 	npx prettier --write .
@@ -30,11 +31,13 @@ lint: deps
 
 typecheck: deps
 	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p web/tsconfig.json
 
 check: deps
 	npx prettier --check .
 	npx eslint .
 	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p web/tsconfig.json
 
 test: setup check
 	node scripts/run-tests.mjs

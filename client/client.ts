@@ -1,5 +1,7 @@
 import { AsyncQueue } from './async-queue.js';
 import { StreamClusterClientError } from './errors.js';
+import { requireMediaType, type DocumentMediaType } from './media-type.js';
+import { sha256Hex } from './sha256.js';
 import type {
   AnswerEvent,
   ClientState,
@@ -128,20 +130,25 @@ export class StreamClusterClient extends EventTarget {
   /**
    * Uploads a document and resolves once it is indexed. Re-sending the same bytes is idempotent
    * (the document id is their SHA-256), which is what makes retrying after a reconnect safe.
+   * `document` may be bytes, an ArrayBuffer, or a Blob such as a browser's `File`. Without
+   * `mediaType` the type is detected from the bytes and the name, and binary data that is not a
+   * PDF fails with `UNSUPPORTED_DOCUMENT` before anything is sent.
    */
   async ingest(
-    data: Uint8Array,
+    document: Uint8Array | ArrayBuffer | Blob,
     options: {
       name: string;
-      mediaType?: 'application/pdf' | 'text/plain' | 'text/markdown';
+      mediaType?: DocumentMediaType;
       password?: string;
       signal?: AbortSignal;
       timeoutMs?: number;
       onProgress?: (stage: IngestStage, done: number, total: number) => void;
     },
   ): Promise<IngestResult> {
+    const data = await toBytes(document);
+    const mediaType = options.mediaType ?? requireMediaType(data, options.name);
     const sha256 = await sha256Hex(data);
-    const mediaType = options.mediaType ?? guessMediaType(options.name);
+    const progress = new ProgressHighWater();
     return new Promise((resolve, reject) => {
       const message: Record<string, unknown> = {
         type: 'ingest',
@@ -159,11 +166,9 @@ export class StreamClusterClient extends EventTarget {
         (event, op) => {
           if (event.type === 'ingest.accepted' && event.duplicate === false) void this.upload(op);
           else if (event.type === 'ingest.progress') {
-            options.onProgress?.(
-              event.stage as IngestStage,
-              event.done as number,
-              event.total as number,
-            );
+            const stage = event.stage as IngestStage;
+            if (progress.advances(stage, event.done as number))
+              options.onProgress?.(stage, event.done as number, event.total as number);
           } else if (event.type === 'ingest.done') {
             this.finish(op.op);
             resolve(event as unknown as IngestResult);
@@ -567,6 +572,28 @@ export class StreamClusterClient extends EventTarget {
   }
 }
 
+const INGEST_STAGES: IngestStage[] = ['upload', 'parse', 'chunk', 'embed', 'index'];
+
+/**
+ * The furthest progress an ingest has reported. After a reconnect the server starts the ingest
+ * over, so its progress would go back to the start of the upload. The client passes on only
+ * progress beyond what the application has already received.
+ */
+class ProgressHighWater {
+  private stage = -1;
+  private done = -1;
+
+  advances(stage: IngestStage, done: number): boolean {
+    const index = INGEST_STAGES.indexOf(stage);
+    // A stage this client does not know is passed on, since its order is unknown.
+    if (index === -1) return true;
+    if (index < this.stage || (index === this.stage && done <= this.done)) return false;
+    this.stage = index;
+    this.done = done;
+    return true;
+  }
+}
+
 function backoffMs(attempt: number, policy: ReconnectOptions): number {
   const initial = policy.initialDelayMs ?? 250;
   const cap = policy.maxDelayMs ?? 10_000;
@@ -577,21 +604,23 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * Returns a random UUID. Browsers expose `crypto.randomUUID` only in secure contexts (HTTPS or
+ * loopback), so a page served over plain HTTP builds a version 4 UUID from `getRandomValues`.
+ */
 function randomId(): string {
-  return globalThis.crypto.randomUUID();
+  if (typeof globalThis.crypto.randomUUID === 'function') return globalThis.crypto.randomUUID();
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-async function sha256Hex(data: Uint8Array): Promise<string> {
-  const digest = await globalThis.crypto.subtle.digest('SHA-256', data);
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('');
-}
-
-/** Guesses the media type from a file name: `.pdf`, `.md`/`.markdown`, else plain text. */
-export function guessMediaType(name: string): 'application/pdf' | 'text/plain' | 'text/markdown' {
-  const lower = name.toLowerCase();
-  if (lower.endsWith('.pdf')) return 'application/pdf';
-  if (lower.endsWith('.md') || lower.endsWith('.markdown')) return 'text/markdown';
-  return 'text/plain';
+async function toBytes(document: Uint8Array | ArrayBuffer | Blob): Promise<Uint8Array> {
+  if (document instanceof Uint8Array) return document;
+  if (document instanceof ArrayBuffer) return new Uint8Array(document);
+  return new Uint8Array(await document.arrayBuffer());
 }
 
 async function defaultFactory(): Promise<WebSocketFactory> {

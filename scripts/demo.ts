@@ -14,6 +14,7 @@ import { StreamClusterClient } from '../client/client.js';
 import type { Citation } from '../client/types.js';
 import { formatCitation } from '../server/cli/client-commands.js';
 import { ProgressBoard } from '../server/cli/progress.js';
+import { buildWebPage } from './build-web.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DATA = join(ROOT, '.data', 'demo');
@@ -128,6 +129,8 @@ async function main(): Promise<void> {
   );
   const balancerPort = await freePort();
   const adminPort = await freePort();
+  const webRoot = join(DATA, 'web');
+  await buildWebPage(webRoot);
   start('balancer', [
     'balancer',
     '--host',
@@ -138,10 +141,13 @@ async function main(): Promise<void> {
     String(adminPort),
     '--endpoints',
     serverPorts.map((port) => `127.0.0.1:${port}`).join(','),
+    '--web-root',
+    webRoot,
   ]);
   await waitReady(`http://127.0.0.1:${adminPort}/readyz`, 60_000);
   const url = `ws://127.0.0.1:${balancerPort}`;
   process.stdout.write(`servers on ports ${serverPorts.join(', ')}; balancer on ${url}\n`);
+  process.stdout.write(`web page at http://127.0.0.1:${balancerPort}/ui/ while the demo runs\n`);
 
   say('ingesting documents through the balancer');
   const client = new StreamClusterClient({ urls: url });

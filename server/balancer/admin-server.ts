@@ -61,7 +61,7 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
   res.end(body);
 }
 
-/** Endpoint state for the `/endpoints` page. */
+/** Endpoint state as JSON, for the admin `/endpoints` and the web page's `/ui/api/endpoints`. */
 export function describeEndpoints(upstream: Upstream): object {
   return {
     panic: upstream.inPanic(),

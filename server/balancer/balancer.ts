@@ -22,6 +22,7 @@ import { Rebalancer } from './rebalancer.js';
 import { RetryBudget } from './retry-budget.js';
 import { handleUpgrade } from './upgrade-proxy.js';
 import { Upstream } from './upstream.js';
+import { handleWebPage, type WebPageOptions } from './web-page.js';
 
 /** Options of {@link createBalancer}; collaborators are injected for tests and embedding. */
 export interface BalancerOptions {
@@ -33,6 +34,11 @@ export interface BalancerOptions {
   adminPort?: number;
   /** Host the admin listener binds; default the proxy listener's host. */
   adminHost?: string;
+  /**
+   * Folder of the built web page, served at `/ui/` on the proxy listener together with
+   * `/ui/api/endpoints`; default none (no page, every path is forwarded).
+   */
+  webRoot?: string;
   /** Kubernetes API for EndpointSlice discovery; default the in-cluster service account. */
   kubernetesApi?: KubernetesApi;
   logger?: Logger;
@@ -87,6 +93,7 @@ class BalancerImpl implements Balancer {
   private readonly healthChecker: HealthChecker;
   private readonly loadReporter: LoadReporter;
   private readonly rebalancer: Rebalancer;
+  private readonly webPage: WebPageOptions | undefined;
   private server: Server | undefined;
   private admin: Server | undefined;
   private configWatcher: ConfigFileWatcher | undefined;
@@ -143,6 +150,9 @@ class BalancerImpl implements Balancer {
       logger: this.logger,
       metrics: this.metrics,
     });
+    this.webPage = options.webRoot
+      ? { root: options.webRoot, upstream: this.upstream, logger: this.logger }
+      : undefined;
   }
 
   async listen(port = 0, host = '127.0.0.1'): Promise<AddressInfo> {
@@ -243,6 +253,7 @@ class BalancerImpl implements Balancer {
 
   private createProxyServer(): Server {
     const server = createServer((req, res) => {
+      if (this.webPage && handleWebPage(this.webPage, req, res)) return;
       void handleRequest(this.context, this.agents, req, res).catch((error: unknown) => {
         this.logger.error({ err: error, url: req.url }, 'forwarding request failed');
         res.destroy();

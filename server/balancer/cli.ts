@@ -10,6 +10,7 @@ import {
   type ConfigOf,
   type Setting,
 } from '../core/config.js';
+import { ValidationError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { createBalancer, type Balancer } from './balancer.js';
 import type { Algorithm, PartialBalancerConfig } from './balancer-config.js';
@@ -73,6 +74,13 @@ export const balancerSettings = {
     default: '',
     parse: text,
   } satisfies Setting<string>,
+  webRoot: {
+    flag: 'web-root',
+    env: 'STREAMCLUSTER_BALANCER_WEB_ROOT',
+    help: 'Folder of the built web page (npm run build:web writes dist/web), served at /ui/; no page when unset',
+    default: '',
+    parse: text,
+  } satisfies Setting<string>,
   kubernetesPortName: {
     flag: 'kubernetes-port-name',
     env: 'STREAMCLUSTER_BALANCER_KUBERNETES_PORT_NAME',
@@ -123,21 +131,41 @@ export async function runBalancer(
   const parsed = parseArgs(argv, balancerSettings, ['help']);
   if (parsed.flags.has('help')) {
     process.stdout.write(
-      `Usage: streamcluster balancer [flags]\n\n${formatHelp(balancerSettings)}\n`,
+      `usage: streamcluster balancer [flags]\n\nflags:\n${formatHelp(balancerSettings)}\n`,
     );
     return undefined;
   }
   const cli = resolveConfig(balancerSettings, parsed.flags, options.env ?? process.env);
+  checkEndpointSource(cli);
   const logger = options.logger ?? createLogger({ name: 'balancer' });
   const balancer = createBalancer({
     config: cliOverrides(cli),
     configFile: cli.configFile || undefined,
     adminPort: cli.adminPort,
+    webRoot: cli.webRoot || undefined,
     logger,
   });
   await balancer.listen(cli.port, cli.host);
+  const config = balancer.config();
+  if (!config.kubernetes && config.endpoints.length === 0) {
+    logger.warn(
+      { file: cli.configFile },
+      'the configuration file lists no endpoints and no kubernetes service, so every upgrade gets 503 no_endpoint until the file changes',
+    );
+  }
   if (options.handleSignals ?? true) handleSignals(balancer, logger);
   return balancer;
+}
+
+/**
+ * Rejects a balancer with no source of endpoints, which would reject every client with 503. A
+ * configuration file may list them, so it is checked after loading instead.
+ */
+function checkEndpointSource(cli: BalancerCliConfig): void {
+  if (cli.endpoints.length > 0 || cli.kubernetesService !== '' || cli.configFile !== '') return;
+  throw new ValidationError([
+    'no endpoints to balance: set --endpoints (STREAMCLUSTER_BALANCER_ENDPOINTS) to host:port,..., --kubernetes-service (STREAMCLUSTER_BALANCER_KUBERNETES_SERVICE), or --config with an endpoints list',
+  ]);
 }
 
 function handleSignals(balancer: Balancer, logger: Logger): void {

@@ -12,6 +12,8 @@ export interface LoadReport {
   draining: boolean;
   /** Clock time the report arrived, in ms. */
   receivedAtMs: number;
+  /** The server's own name (`serverId` in `/stats`), when it sends one; shown on the web page. */
+  serverId?: string;
 }
 
 /** Passive outlier detection state of one endpoint. */

@@ -19,6 +19,17 @@ test('load report accepts the stats contract', () => {
   });
 });
 
+test('load report keeps the server id', () => {
+  const body = JSON.stringify({
+    connections: 0,
+    inflightIngests: 0,
+    eventLoopUtilization: 0,
+    draining: false,
+    serverId: 'stream-0',
+  });
+  assert.equal(parseLoadReport(body, 0)?.serverId, 'stream-0');
+});
+
 test('load report rejects malformed bodies', () => {
   const bodies = [
     'not json',

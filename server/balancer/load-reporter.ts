@@ -74,10 +74,8 @@ export function parseLoadReport(body: string, receivedAtMs: number): LoadReport 
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const { connections, inflightIngests, eventLoopUtilization, draining } = value as Record<
-    string,
-    unknown
-  >;
+  const { connections, inflightIngests, eventLoopUtilization, draining, serverId } =
+    value as Record<string, unknown>;
   const isCount = (n: unknown): n is number =>
     typeof n === 'number' && Number.isFinite(n) && n >= 0;
   if (!isCount(connections) || !isCount(inflightIngests) || !isCount(eventLoopUtilization))
@@ -89,5 +87,6 @@ export function parseLoadReport(body: string, receivedAtMs: number): LoadReport 
     eventLoopUtilization: Math.min(1, eventLoopUtilization),
     draining,
     receivedAtMs,
+    ...(typeof serverId === 'string' ? { serverId } : {}),
   };
 }

@@ -102,7 +102,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
       const name = basename(file);
       try {
-        const bytes = await readFile(file);
+        const bytes = await readDocument(file);
         const result = await client.ingest(bytes, {
           name,
           password: config.password || undefined,
@@ -127,6 +127,32 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   client.close();
   if (failures === 0) return ExitCode.ok;
   return unreachable ? ExitCode.unavailable : ExitCode.partialFailure;
+}
+
+/**
+ * Reads a document for upload, turning the file system's errors into messages that name the
+ * path, and rejecting an empty file before the server's size rule would.
+ */
+async function readDocument(file: string): Promise<Buffer> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOENT'
+        ? 'file not found'
+        : code === 'EISDIR'
+          ? 'is a directory, not a file'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (error as Error).message;
+    throw new StreamClusterClientError('FILE_UNREADABLE', `${file}: ${reason}`, { cause: error });
+  }
+  if (bytes.length === 0) {
+    throw new StreamClusterClientError('FILE_EMPTY', `${file}: file is empty; nothing to ingest`);
+  }
+  return bytes;
 }
 
 /** `streamcluster ask "QUESTION"`: prints the answer's tokens as they arrive, then citations. */
