@@ -179,6 +179,7 @@ try {
   const writes = (await count('streamcluster_operator_status_writes_total')) - writesBefore;
   const reconciles = (await count('streamcluster_operator_reconciles_total')) - reconcilesBefore;
   const versions = stcVersions - versionsBefore;
+  if (!isReady(stc)) throw new Error('the cluster was not Ready at the end of the idle period');
   const resultsAfter = await byResult();
   const idleResults = Object.entries(resultsAfter)
     .map(([result, total]) => `${result} ${total - (resultsBefore[result] ?? 0)}`)
