@@ -12,13 +12,12 @@ export const BALANCER_CONFIG_FILE = 'balancer.json';
 export function balancerConfig(stc: StreamCluster) {
   const spec = stc.spec.balancer;
   const { healthCheck, outlierDetection, circuitBreaker } = spec;
-  // NOTE: per-ordinal weights and priorities (spec.balancer.endpoints) are not passed on yet:
-  // endpoints come from EndpointSlices, which carry pod names but not the overrides.
   return {
     kubernetes: {
       namespace: stc.metadata.namespace,
       service: childNames(stc.metadata.name).server,
       portName: 'http',
+      ...endpointOverrides(stc),
     },
     algorithm: ALGORITHMS[spec.algorithm],
     powerOfTwoChoices: spec.powerOfTwoChoices,
@@ -47,6 +46,26 @@ export function balancerConfig(stc: StreamCluster) {
     },
     slowStart: { windowMs: spec.slowStartSeconds * 1000 },
     drain: { timeoutMs: spec.drainSeconds * 1000 },
+  };
+}
+
+/**
+ * Builds the balancer's weights and priorities of single servers, keyed by pod name, because
+ * EndpointSlices name each server's pod in `targetRef` and a StatefulSet pod is named
+ * `<set>-<ordinal>`. The CRD's default weight is 100 and the balancer's is 1, so weights are
+ * divided by 100 to keep their ratio to the servers without an override. Without overrides the
+ * file gets no list, so it stays as before.
+ */
+function endpointOverrides(stc: StreamCluster) {
+  const endpoints = stc.spec.balancer.endpoints ?? [];
+  if (endpoints.length === 0) return {};
+  const set = childNames(stc.metadata.name).server;
+  return {
+    endpointOverrides: endpoints.map((endpoint) => ({
+      pod: `${set}-${endpoint.ordinal}`,
+      weight: endpoint.weight / 100,
+      priority: endpoint.priority,
+    })),
   };
 }
 

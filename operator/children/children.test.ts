@@ -184,6 +184,30 @@ describe('buildChildren', () => {
     assert.deepEqual(pod.containers[0].resources, { requests: { cpu: '250m', memory: '256Mi' } });
   });
 
+  it('per-ordinal weights and priorities reach the balancer by pod name', () => {
+    const demo = loadSample('demo');
+    const mapOf = (stc: StreamCluster) =>
+      JSON.parse(
+        find(buildChildren(stc), 'ConfigMap', 'demo-balancer-config').data[BALANCER_CONFIG_FILE],
+      );
+    assert.equal(mapOf(demo).kubernetes.endpointOverrides, undefined);
+
+    const endpoints = [
+      { ordinal: 0, weight: 300, priority: 0 },
+      { ordinal: 3, weight: 100, priority: 1 },
+    ];
+    const weighted = {
+      ...demo,
+      spec: { ...demo.spec, balancer: { ...demo.spec.balancer, endpoints } },
+    };
+    const config = mapOf(weighted);
+    assert.deepEqual(config.kubernetes.endpointOverrides, [
+      { pod: 'demo-server-0', weight: 3, priority: 0 },
+      { pod: 'demo-server-3', weight: 1, priority: 1 },
+    ]);
+    assert.doesNotThrow(() => validateConfig(mergeConfig(defaultBalancerConfig, config)));
+  });
+
   it('balancer Role only reads EndpointSlices', () => {
     const role = find(buildChildren(loadSample('demo')), 'Role', 'demo-balancer');
     assert.deepEqual(role.rules, [

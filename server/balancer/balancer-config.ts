@@ -26,6 +26,18 @@ export interface KubernetesDiscoveryConfig {
   portName?: string;
   /** Zone of the balancer; endpoints in other zones get priority 1. Default: no zone priority. */
   zone?: string;
+  /** Weights and priorities of single pods, matched by each endpoint's target Pod. Default none. */
+  endpointOverrides?: EndpointOverride[];
+}
+
+/** Weight and priority of the endpoint whose EndpointSlice `targetRef` names this Pod. */
+export interface EndpointOverride {
+  /** Pod name, such as `demo-server-2`. */
+  pod: string;
+  /** Relative share of traffic; default 1, as for endpoints without an override. */
+  weight?: number;
+  /** Priority level; default the priority of the endpoint's zone. */
+  priority?: number;
 }
 
 /**
@@ -243,7 +255,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  */
 export function validateConfig(config: BalancerConfig): BalancerConfig {
   const problems: string[] = [];
-  const check = (field: string, value: unknown, ok: boolean, rule: string): void => {
+  const check: Check = (field, value, ok, rule) => {
     if (!ok) problems.push(`${field} must be ${rule}, got ${JSON.stringify(value)}`);
   };
   const atLeast = (field: string, value: number, min: number): void =>
@@ -328,16 +340,16 @@ export function validateConfig(config: BalancerConfig): BalancerConfig {
       typeof service === 'string' && service !== '',
       'a Service name',
     );
+    validateOverrides(config.kubernetes.endpointOverrides, check);
   }
   if (problems.length > 0) throw new ValidationError(problems);
   return config;
 }
 
-function validateEndpointSpec(
-  field: string,
-  spec: EndpointSpec,
-  check: (field: string, value: unknown, ok: boolean, rule: string) => void,
-): void {
+/** Records a problem of `field` unless `ok`. */
+type Check = (field: string, value: unknown, ok: boolean, rule: string) => void;
+
+function validateEndpointSpec(field: string, spec: EndpointSpec, check: Check): void {
   check(
     `${field}.host`,
     spec.host,
@@ -350,6 +362,14 @@ function validateEndpointSpec(
     Number.isInteger(spec.port) && spec.port > 0 && spec.port < 65536,
     'a port from 1 to 65535',
   );
+  checkWeightAndPriority(field, spec, check);
+}
+
+function checkWeightAndPriority(
+  field: string,
+  spec: { weight?: number; priority?: number },
+  check: Check,
+): void {
   if (spec.weight !== undefined) {
     check(
       `${field}.weight`,
@@ -366,4 +386,15 @@ function validateEndpointSpec(
       'an integer >= 0',
     );
   }
+}
+
+function validateOverrides(overrides: EndpointOverride[] | undefined, check: Check): void {
+  if (overrides === undefined) return;
+  const field = 'kubernetes.endpointOverrides';
+  check(field, overrides, Array.isArray(overrides), 'a list');
+  (Array.isArray(overrides) ? overrides : []).forEach((override, i) => {
+    const pod = override?.pod;
+    check(`${field}[${i}].pod`, pod, typeof pod === 'string' && pod !== '', 'a Pod name');
+    checkWeightAndPriority(`${field}[${i}]`, override ?? {}, check);
+  });
 }

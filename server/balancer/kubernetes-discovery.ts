@@ -164,8 +164,9 @@ export class KubernetesDiscovery {
   }
 
   private publish(): void {
-    const { portName, zone } = this.options;
-    this.options.onUpdate(endpointsFromSlices([...this.slices.values()], { portName, zone }));
+    const { portName, zone, endpointOverrides } = this.options;
+    const mapping = { portName, zone, endpointOverrides };
+    this.options.onUpdate(endpointsFromSlices([...this.slices.values()], mapping));
   }
 
   private send(path: string): Promise<IncomingMessage> {

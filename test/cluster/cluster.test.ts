@@ -165,6 +165,20 @@ describe('test cluster', { skip, timeout: 15 * 60_000 }, () => {
     assert.deepEqual(output.split(' ').sort(), ['kwok-node-0', 'kwok-node-1']);
   });
 
+  it('renews a Lease for every node', async () => {
+    // Without renewed Leases the node lifecycle controller marks the nodes NotReady after its
+    // grace period, and with them every pod, which the agent never sets ready again.
+    const leases = JSON.parse(
+      await cluster.kubectl(['get', 'leases', '-n', 'kube-node-lease', '-o', 'json']),
+    ) as { items: { metadata: { name: string }; spec: { renewTime?: string } }[] };
+    const names = leases.items.map((lease) => lease.metadata.name).sort();
+    assert.deepEqual(names, ['kwok-node-0', 'kwok-node-1']);
+    for (const lease of leases.items) {
+      const ageMs = Date.now() - Date.parse(lease.spec.renewTime ?? '');
+      assert.ok(ageMs < 40_000, `${lease.metadata.name} renewed ${ageMs} ms ago`);
+    }
+  });
+
   it('runs a Deployment pod as a local process', async () => {
     await apply(echoConfig, echoDeployment, echoService);
     await cluster.kubectl(['rollout', 'status', 'deployment/echo', '--timeout=120s'], {

@@ -152,9 +152,13 @@ start_controllers() {
   start kube-scheduler "${netns_exec[@]}" "$KUBE_BIN_DIR/kube-scheduler" \
     --kubeconfig="$kubeconfig" --authentication-kubeconfig="$kubeconfig" \
     --authorization-kubeconfig="$kubeconfig" --bind-address=127.0.0.1 --leader-elect=false
+  # KWOK creates and renews no node Leases unless given a duration. Without them the node
+  # lifecycle controller reads only the status heartbeat. The node-heartbeat stage refreshes it
+  # less often than the controller's 50 s grace period, so the controller marks the nodes
+  # NotReady and every pod on them not ready, and the agent never sets those pods ready again.
   start kwok "${netns_exec[@]}" "$KUBE_BIN_DIR/kwok" --kubeconfig="$dir/kwok.inside.kubeconfig" \
     --config="$here/kwok-stages.yaml" --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
-    --node-ip="$API_SERVER_ADDRESS" --server-address=127.0.0.1:10247
+    --node-ip="$API_SERVER_ADDRESS" --server-address=127.0.0.1:10247 --node-lease-duration-seconds=40
 }
 
 write_agent_config() {
