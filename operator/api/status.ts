@@ -38,7 +38,7 @@ const autoscalingStatus = object(
         eventLoopUtilization: number({
           description:
             'Average event-loop utilization per server, 0 to 1, rounded to 0.01. It is ' +
-            'rewritten only when it moves by 0.05 or more, so an idle cluster makes no writes.',
+            'rewritten only when it moves by 0.1 or more, so an idle cluster makes no writes.',
         }),
         sampledServers: integer({ description: 'Servers with fresh metrics.' }),
         missingServers: integer({

@@ -6,7 +6,7 @@ import { findCondition } from './conditions.js';
 type AutoscalingStatus = NonNullable<StreamClusterStatus['autoscaling']>;
 
 /** Utilization is rewritten only when it moves this much, so an idle cluster makes no writes. */
-const UTILIZATION_STEP = 0.05;
+const UTILIZATION_STEP = 0.1;
 
 function roundedUtilization(decision: Decision, previous: AutoscalingStatus | undefined): number {
   const current = Math.round(decision.metrics.averageEventLoopUtilization * 100) / 100;
