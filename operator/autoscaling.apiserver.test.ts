@@ -69,6 +69,8 @@ describe('autoscaling on a real API server', { skip: unavailable }, () => {
   const pool: PoolClient[] = [];
   /** Ready pod names, as the test's kubelet last saw them. */
   const readyPods = new Set<string>();
+  /** Pods whose readiness the test's kubelet has reported at least once. */
+  const reportedPods = new Set<string>();
   /** StatefulSet replica counts seen, with the connections of each server at that moment. */
   const replicaLog: { name: string; replicas: number; connections: number[] }[] = [];
   const stubbornRequests: string[] = [];
@@ -130,13 +132,20 @@ describe('autoscaling on a real API server', { skip: unavailable }, () => {
     client.open = true;
     return client;
   };
-  const reconnect = async (client: PoolClient) => {
+  const reconnect = async (client: PoolClient): Promise<void> => {
     const candidates = [...readyPods]
       .filter((pod) => pod.startsWith('auto-server-'))
       .map((pod) => Number(pod.slice('auto-server-'.length)))
       .filter((index) => !servers[index]!.isDraining)
       .sort((a, b) => connectionsOf(a) - connectionsOf(b));
-    const next = await connect(candidates[0] ?? 0);
+    let next: PoolClient;
+    try {
+      next = await connect(candidates[0] ?? 0);
+    } catch {
+      // The server began draining before this client's kubelet view caught up; try again.
+      setTimeout(() => void reconnect(client), 50);
+      return;
+    }
     client.ws = next.ws;
     client.server = next.server;
     client.open = true;
@@ -171,6 +180,7 @@ describe('autoscaling on a real API server', { skip: unavailable }, () => {
       const ordinal = Number(pod.metadata!.name!.slice(`${name}-server-`.length));
       if (ordinal < replicas) continue;
       readyPods.delete(pod.metadata!.name!);
+      reportedPods.delete(pod.metadata!.name!);
       await clients.core.deleteNamespacedPod({
         name: pod.metadata!.name!,
         namespace: NAMESPACE,
@@ -206,8 +216,8 @@ describe('autoscaling on a real API server', { skip: unavailable }, () => {
       (response) => response.ok,
       () => false,
     );
-    if (ready === readyPods.has(podName) && readyPods.has(`${podName}/reported`)) return;
-    readyPods.add(`${podName}/reported`);
+    if (ready === readyPods.has(podName) && reportedPods.has(podName)) return;
+    reportedPods.add(podName);
     if (ready) readyPods.add(podName);
     else readyPods.delete(podName);
     await clients.core.patchNamespacedPodStatus(
