@@ -36,9 +36,9 @@ interface ClusterState {
   lastDecision?: Decision;
 }
 
-/** What a reconcile learns from the autoscaler. */
+/** The autoscaler's result for one reconcile. */
 export type AutoscaleOutcome =
-  /** Autoscaling is off; the spec count stands. */
+  /** Autoscaling is off, so the spec count is used as written. */
   | { kind: 'disabled' }
   /** The watch cache has not yet seen the autoscaler's own write; look again shortly. */
   | { kind: 'cacheBehind' }

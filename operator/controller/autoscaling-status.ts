@@ -17,7 +17,7 @@ function roundedUtilization(decision: Decision, previous: AutoscalingStatus | un
 
 /**
  * Builds `status.autoscaling` from the latest decision. Before the first decision of this
- * process, the stored status stands. The last scale is kept from the stored status when the
+ * process, the stored status is kept. The last scale is kept from the stored status when the
  * decision's state has none, such as after an operator restart.
  */
 export function autoscalingStatus(
@@ -45,8 +45,8 @@ export function autoscalingStatus(
 }
 
 /**
- * The ScalingLimited condition, in the HorizontalPodAutoscaler's terms: True while maxReplicas or
- * minReplicas keeps the count from what the metrics ask for.
+ * Builds the ScalingLimited condition in the HorizontalPodAutoscaler's terms: True while
+ * maxReplicas or minReplicas keeps the count from what the metrics ask for.
  */
 export function scalingLimitedCondition(
   decision: Decision | undefined,

@@ -21,14 +21,21 @@ export interface ScaleInOptions {
 /** Upper bound of the random delay before a moved client reconnects, in milliseconds. */
 const RECONNECT_DELAY_MS = 1000;
 
+/**
+ * Time between a server starting to drain and its first closes, in milliseconds: the balancer's
+ * default load-report interval, so that the balancer has seen `draining: true` before clients
+ * reconnect and does not send them back to the same server.
+ */
+const SHED_DELAY_MS = 5000;
+
 /** A scale-in under way: the servers at ordinals `toReplicas` to `fromReplicas - 1` drain. */
 interface Drain {
   fromReplicas: number;
   toReplicas: number;
   startedAtMs: number;
   deadlineMs: number;
-  /** Pods that confirmed `POST /draining`. */
-  marked: Set<string>;
+  /** Pods that confirmed `POST /draining`, with the time they did. */
+  marked: Map<string, number>;
 }
 
 /** The state of the servers a scale-in removes, for status. */
@@ -41,7 +48,7 @@ export interface DrainProgress {
   connections: number;
 }
 
-/** What the reconcile should do with the server StatefulSet. */
+/** The result of one drain step for the server StatefulSet. */
 export interface ScaleInStep {
   /** Count to set on the StatefulSet. */
   replicas: number;
@@ -159,7 +166,7 @@ export class ScaleIn {
       // A changed target keeps the clock of the scale-in already under way.
       startedAtMs: existing?.startedAtMs ?? nowMs,
       deadlineMs: existing?.deadlineMs ?? nowMs + timeoutMs,
-      marked: new Set(existing?.marked ?? []),
+      marked: new Map(existing?.marked ?? []),
     };
     this.drains.set(key, drain);
     const names = Array.from({ length: from - to }, (_, i) => ordinalName(stc, to + i));
@@ -202,7 +209,7 @@ export class ScaleIn {
     if (drain.marked.has(name)) return;
     try {
       await this.options.requests.setDraining(targetOf(pod), true);
-      drain.marked.add(name);
+      drain.marked.set(name, this.nowMs());
     } catch (error) {
       this.options.logger.warn(
         { key: keyOf(stc), pod: name, err: error },
@@ -216,8 +223,11 @@ export class ScaleIn {
    * of spread and 1 s steps, a tenth first, then a ninth of the rest, and so on.
    */
   private async shed(stc: StreamCluster, pod: V1Pod, drain: Drain, open: number) {
+    const markedAtMs = drain.marked.get(pod.metadata?.name ?? '') ?? this.nowMs();
+    const firstCloseAtMs = markedAtMs + SHED_DELAY_MS;
+    if (this.nowMs() < firstCloseAtMs) return;
     const spreadMs = stc.spec.servers.scaleIn.drainSpreadSeconds * 1000;
-    const remainingMs = Math.max(this.stepMs, drain.startedAtMs + spreadMs - this.nowMs());
+    const remainingMs = Math.max(this.stepMs, firstCloseAtMs + spreadMs - this.nowMs());
     const connections = Math.ceil((open * this.stepMs) / remainingMs);
     try {
       await this.options.requests.shed(targetOf(pod), {
