@@ -185,15 +185,20 @@ export class ScaleIn {
   private async drainStep(input: ScaleInInput, drain: Drain) {
     const { stc, pods, readings } = input;
     const byName = new Map(pods.map((pod) => [pod.metadata?.name ?? '', pod]));
+    const running: V1Pod[] = [];
+    for (let ordinal = drain.toReplicas; ordinal < drain.fromReplicas; ordinal++) {
+      const pod = byName.get(ordinalName(stc, ordinal));
+      // A server that runs no process holds no connections.
+      if (pod?.status?.podIP && pod.status.phase === 'Running') running.push(pod);
+    }
+    // Every removed server stops taking connections, empty ones too, so that clients moved off
+    // the others do not land on them.
+    await Promise.all(running.map((pod) => this.ensureMarked(stc, pod, drain)));
+
     const servers: string[] = [];
     let connections = 0;
-    for (let ordinal = drain.toReplicas; ordinal < drain.fromReplicas; ordinal++) {
-      const name = ordinalName(stc, ordinal);
-      const pod = byName.get(name);
-      // A server that runs no process holds no connections.
-      if (!pod?.status?.podIP || pod.status.phase !== 'Running') continue;
-      await this.ensureMarked(stc, pod, drain);
-
+    for (const pod of running) {
+      const name = pod.metadata?.name ?? '';
       const reading = readings.get(name);
       const fresh = reading?.sample && !reading.error ? reading.sample : undefined;
       if (fresh?.connections === 0) continue;
