@@ -33,7 +33,7 @@ const NAMESPACE = 'autoscale-test';
 const unavailable = apiServerUnavailable();
 const mergePatch = () => setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-/** A data plane with no documents: enough for connections, `/stats` and readiness. */
+/** Returns a data plane with no documents: enough for connections, `/stats` and readiness. */
 function emptyDataPlane(): DataPlane {
   const unused = () => {
     throw new Error('the autoscaling test sends no document requests');
@@ -162,7 +162,7 @@ describe('autoscaling on a real API server', { skip: unavailable }, () => {
     }
   };
 
-  /** One round of the test's kubelet and StatefulSet controller for StreamCluster `name`. */
+  /** Runs one round of the test's kubelet and StatefulSet controller for StreamCluster `name`. */
   const syncPods = async (name: string) => {
     const replicas = await statefulSetReplicas(name);
     if (replicas === undefined) return;

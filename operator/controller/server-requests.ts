@@ -41,16 +41,16 @@ export function httpServerRequests(
 
   const send = async (target: StatsTarget, method: string, path: string): Promise<string> => {
     const url = serverUrl(await resolve(target), path);
-    const what = `${method} ${serverUrl(target, path)} of ${target.podName}`;
+    const request = `${method} ${serverUrl(target, path)} of ${target.podName}`;
     try {
       const response = await fetch(url, { method, signal: AbortSignal.timeout(timeoutMs) });
       const body = await response.text();
       if (!response.ok) {
-        throw new ServerRequestError(`${what} returned HTTP ${response.status}: ${body.trim()}`);
+        throw new ServerRequestError(`${request} returned HTTP ${response.status}: ${body.trim()}`);
       }
       return body;
     } catch (error) {
-      throw describeRequestFailure(error, what, timeoutMs, ServerRequestError);
+      throw describeRequestFailure(error, request, timeoutMs, ServerRequestError);
     }
   };
 

@@ -64,17 +64,17 @@ type ErrorClass = new (message: string, options?: { cause?: unknown }) => Stream
  */
 export function describeRequestFailure(
   error: unknown,
-  what: string,
+  request: string,
   timeoutMs: number,
   errorClass: ErrorClass = StatsReadError,
 ): StreamClusterError {
   if (error instanceof StreamClusterError) return error;
   if (error instanceof Error && error.name === 'TimeoutError') {
-    return new errorClass(`${what} timed out after ${timeoutMs} ms`, { cause: error });
+    return new errorClass(`${request} timed out after ${timeoutMs} ms`, { cause: error });
   }
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   const detail = cause?.code ?? cause?.message ?? (error as Error).message;
-  return new errorClass(`${what} failed: ${detail}`, { cause: error });
+  return new errorClass(`${request} failed: ${detail}`, { cause: error });
 }
 
 /**

@@ -210,9 +210,9 @@ export class StreamServer {
 
   /**
    * Turns draining on or off without closing anything, for an operator that removes this server
-   * on scale-in: while draining, `/readyz` fails, `/stats` reports `draining: true` and upgrades
-   * get 503, so balancers send new connections elsewhere, and the operator moves the open ones
-   * with `POST /drain`. Returns false when asked to stop draining during a shutdown.
+   * on scale-in. While draining, `/readyz` fails, `/stats` reports `draining: true` and upgrades
+   * get 503, so balancers send new connections elsewhere. The operator moves the open ones with
+   * `POST /drain`. Returns false when asked to stop draining during a shutdown.
    */
   setDraining(draining: boolean): boolean {
     if (!draining && this.stopping) return false;

@@ -55,7 +55,7 @@ const STREAM_CLUSTER = {
   },
 };
 
-/** Text of an answer, from its token events, and whether it ended with answer.done. */
+/** Asks the question and returns the answer's text, checking that it ended with answer.done. */
 async function answerText(client: StreamClusterClient): Promise<string> {
   let text = '';
   let done = false;
