@@ -72,7 +72,7 @@ export class StatsCollector {
     const message = error instanceof Error ? error.message : String(error);
     const firstFailure = !this.failing.has(podName);
     this.failing.add(podName);
-    const level = firstFailure ? 'warn' : 'debug';
+    const level = firstFailure && target.ready !== false ? 'warn' : 'debug';
     this.log[level](
       { podName, url: serverUrl(target, '/stats'), err: error },
       'reading stats failed',

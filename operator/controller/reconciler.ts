@@ -21,7 +21,7 @@ import type { EventRecorder } from './events.js';
 import type { OperatorMetrics } from './metrics.js';
 import { workloadState, type Observation, type ServerStats } from './observe.js';
 import { done, requeueAfter, TerminalError, type Outcome } from './outcome.js';
-import { ScaleIn, ordinalOf, type ScaleInStep } from './scale-in.js';
+import { ScaleIn, type ScaleInStep } from './scale-in.js';
 import { ScaleOutRelief } from './scale-out.js';
 import { httpServerRequests, type ServerRequests } from './server-requests.js';
 import type { StatsFetcher } from './stats.js';
@@ -55,9 +55,9 @@ export interface ReconcilerOptions {
 /** The server pods of a StreamCluster and the `/stats` readings of this reconcile. */
 interface ServerPods {
   pods: V1Pod[];
-  /** Ready pods, including those whose stats could not be read. */
-  ready: number;
-  /** Readings of the ready servers and of those that may drain, by pod name. */
+  /** Names of the ready pods, including those whose stats could not be read. */
+  ready: Set<string>;
+  /** Readings of every running server, by pod name. */
   readings: Map<string, ServerReading>;
 }
 
@@ -102,8 +102,15 @@ export class Reconciler {
     }
 
     const servers = await this.readServers(cached);
-    const readings = [...servers.readings.values()];
-    const scaling = await this.autoscaler.reconcileAutoscaling(cached, readings, servers.ready);
+    // As decide() expects: ready servers, and draining ones whose connections still count.
+    const readings = [...servers.readings.values()].filter(
+      (reading) => servers.ready.has(reading.podName) || reading.sample?.draining,
+    );
+    const scaling = await this.autoscaler.reconcileAutoscaling(
+      cached,
+      readings,
+      servers.ready.size,
+    );
     if (scaling.kind === 'cacheBehind') return requeueAfter(200, 'cacheBehind');
     const stc = scaling.kind === 'decided' ? scaling.stc : cached;
     const step = await this.reconcileServerCount(stc, scaling, servers);
@@ -275,14 +282,15 @@ export class Reconciler {
       balancer: balancer && workloadState(balancer),
       log: log && workloadState(log),
       stats,
-      readyServerPods: servers.ready,
+      readyServerPods: servers.ready.size,
       applyError: applyError ? (applyError as Error).message : undefined,
     };
   }
 
   /**
-   * Lists the server pods and reads `/stats` of the ready ones and of those at or above the spec
-   * count, which drain before a scale-in and report not ready while they do.
+   * Lists the server pods and reads `/stats` of every running one. Those that are not ready
+   * include servers draining before a scale-in, whose connections still count, and servers
+   * left draining by a scale-in that was called off, which the scale-in step turns back.
    */
   private async readServers(stc: StreamCluster): Promise<ServerPods> {
     const pods = (
@@ -295,24 +303,17 @@ export class Reconciler {
       pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
     const live = pods.filter((pod) => pod.status?.podIP && !pod.metadata?.deletionTimestamp);
     const ready = live.filter(isReady);
-    const leaving = live.filter((pod) => {
-      const ordinal = ordinalOf(stc, pod.metadata?.name ?? '');
-      return (
-        !isReady(pod) &&
-        pod.status?.phase === 'Running' &&
-        ordinal !== undefined &&
-        ordinal >= stc.spec.servers.replicas
-      );
-    });
-    const targets = [...ready, ...leaving].map((pod) => ({
+    const notReady = live.filter((pod) => !isReady(pod) && pod.status?.phase === 'Running');
+    const targets = [...ready, ...notReady].map((pod) => ({
       podName: pod.metadata?.name ?? '',
       ip: pod.status?.podIP ?? '',
       port: PORTS.http,
+      ready: isReady(pod),
     }));
     const readings = await this.collector(stc).collect(targets);
     return {
       pods,
-      ready: ready.length,
+      ready: new Set(ready.map((pod) => pod.metadata?.name ?? '')),
       readings: new Map(readings.map((reading) => [reading.podName, reading])),
     };
   }

@@ -81,8 +81,9 @@ export class ScaleOutRelief {
       const name = pod.metadata?.name ?? '';
       const ordinal = ordinalOf(stc, name);
       if (ordinal === undefined || ordinal >= replicas) continue;
+      const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
       const reading = readings.get(name);
-      if (!reading?.sample || reading.error || reading.sample.draining) return undefined;
+      if (!ready || !reading?.sample || reading.error || reading.sample.draining) return undefined;
       serving.push({ pod, connections: reading.sample.connections });
     }
     return serving.length === replicas ? serving : undefined;

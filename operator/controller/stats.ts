@@ -8,6 +8,8 @@ export interface StatsTarget {
   /** Pod IP, IPv4 or IPv6. */
   ip: string;
   port: number;
+  /** False for a pod that is not ready, such as one still starting, whose failures are expected. */
+  ready?: boolean;
 }
 
 /**
