@@ -5,6 +5,7 @@
 // 2. scale-in from 5 to 2 servers while every client asks questions in a loop: answers that fail
 //    or differ from the reference count as dropped streams, and the drain's duration.
 // Usage: npx tsx scripts/bench/autoscale.ts [clients=20]
+// NOTE: this script compiles but has not been run to completion yet.
 import { loadavg } from 'node:os';
 import { StreamClusterClient } from '../../client/client.js';
 import { createLogger, silentLogger } from '../../server/core/logger.js';
