@@ -17,19 +17,29 @@ export interface ScaleOutReliefOptions {
   nowMs?: () => number;
 }
 
+/**
+ * Time every server of the new count must have been ready before connections move, in ms: the
+ * balancer's default health-check and load-report interval, so that the balancer counts the new
+ * servers as healthy by the time the moved clients reconnect.
+ */
+const READY_GRACE_MS = 5000;
+
 /** Servers above the mean by more than this share shed their excess. */
 const IMBALANCE_RATIO = 1.2;
 const RECONNECT_DELAY_MS = 1000;
 
 /**
  * Moves load onto servers a scale-out added. Open WebSockets stay where they are, so new servers
- * would otherwise get only new connections. Once every server of the new count is ready and has
- * reported, each server holding more than 1.2 times the mean is asked once, with `POST /drain`,
- * to close its excess over the mean, spread over `spec.servers.scaleIn.drainSpreadSeconds`.
+ * would otherwise get only new connections. Once every server of the new count has been ready
+ * and reporting for 5 s, each server holding more than 1.2 times the mean is asked once, with
+ * `POST /drain`, to close its excess over the mean, spread over `drainSpreadSeconds`.
  * Those clients reconnect through the balancer, which sends them to the least loaded servers.
  */
 export class ScaleOutRelief {
-  private readonly pending = new Map<string, { replicas: number; untilMs: number }>();
+  private readonly pending = new Map<
+    string,
+    { replicas: number; untilMs: number; readyAtMs?: number }
+  >();
   private readonly nowMs: () => number;
 
   constructor(private readonly options: ScaleOutReliefOptions) {
@@ -64,7 +74,12 @@ export class ScaleOutRelief {
       return;
     }
     const serving = this.servingReadings(stc, pending.replicas, pods, readings);
-    if (!serving) return;
+    if (!serving) {
+      pending.readyAtMs = undefined;
+      return;
+    }
+    pending.readyAtMs ??= this.nowMs();
+    if (this.nowMs() - pending.readyAtMs < READY_GRACE_MS) return;
     this.pending.delete(key);
     await this.shedExcess(stc, serving);
   }
