@@ -36,7 +36,8 @@ export function operatorRules(): PolicyRule[] {
     {
       apiGroups: [groupOf(STREAM_CLUSTERS)],
       resources: [STREAM_CLUSTERS.plural],
-      verbs: ['get', 'list', 'watch'],
+      // The autoscaler patches spec.servers.replicas, the field `kubectl scale` sets.
+      verbs: ['get', 'list', 'watch', 'patch'],
     },
     {
       apiGroups: [groupOf(STREAM_CLUSTERS)],

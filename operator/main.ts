@@ -7,7 +7,8 @@ import { createLogger, type Logger } from '../server/core/logger.js';
 import { Controller } from './controller/controller.js';
 import { LeaderElector } from './controller/leader.js';
 import { OperatorMetrics } from './controller/metrics.js';
-import { httpStatsFetcher, type StatsFetcher } from './controller/stats.js';
+import { httpServerRequests } from './controller/server-requests.js';
+import { httpStatsFetcher, type StatsFetcher, type StatsTarget } from './controller/stats.js';
 import { createKubeClients, loadKubeConfig, type KubeClients } from './kube/client.js';
 import { operatorSettings } from './settings.js';
 
@@ -20,12 +21,23 @@ export interface OperatorDependencies {
   clients?: KubeClients;
   metrics?: OperatorMetrics;
   fetchStats?: StatsFetcher;
+  /**
+   * Maps a server pod's address to one this process can reach, for every request to a server
+   * (`/stats`, `/drain`, `/draining`); default the pod IP and port. `fetchStats` overrides it for
+   * `/stats`. Tests outside the cluster network point it at forwarders or local servers.
+   */
+  serverAddress?: (target: StatsTarget) => Promise<StatsTarget>;
   /** This replica's identity for the Lease; default host name plus a random suffix. */
   identity?: string;
   /** Called when leadership is lost; default: nothing beyond stopping the controller. */
   onLostLeadership?: () => void;
   /** Tuning passed to the controller, such as shorter resync delays in tests. */
-  controller?: { progressMs?: number; watchTimeoutSeconds?: number; silenceTimeoutMs?: number };
+  controller?: {
+    progressMs?: number;
+    watchTimeoutSeconds?: number;
+    silenceTimeoutMs?: number;
+    drainStepMs?: number;
+  };
 }
 
 /** A running operator. */
@@ -54,16 +66,23 @@ export async function startOperator(
   const identity = dependencies.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`;
   let controller: Controller | undefined;
 
+  const resolve = dependencies.serverAddress ?? (async (target: StatsTarget) => target);
+  const readStats = httpStatsFetcher();
+  const fetchStats =
+    dependencies.fetchStats ?? (async (target) => readStats(await resolve(target)));
+
   const startController = () => {
     controller = new Controller({
       clients,
       logger,
       metrics,
-      fetchStats: dependencies.fetchStats ?? httpStatsFetcher(),
+      fetchStats,
+      serverRequests: httpServerRequests({ resolve }),
       namespace: config.namespace,
       workers: config.workers,
       instance: identity,
       resyncMs: config.resyncSeconds * 1000,
+      autoscaleIntervalMs: config.autoscaleIntervalSeconds * 1000,
       ...dependencies.controller,
     });
     controller.start().catch((error: unknown) => {

@@ -43,6 +43,7 @@ describe('operator on a real API server', { skip: unavailable }, () => {
     connections: 0,
     inflightIngests: 0,
     eventLoopUtilization: 0,
+    draining: false,
     documents: 0,
     chunks: 0,
   };
@@ -292,6 +293,7 @@ describe('operator on a real API server', { skip: unavailable }, () => {
       connections: 7,
       inflightIngests: 0,
       eventLoopUtilization: 0.1,
+      draining: false,
       documents: 2,
       chunks: 30,
     };

@@ -72,4 +72,11 @@ export const operatorSettings = {
     default: 30,
     parse: integer(1, 3600),
   },
+  autoscaleIntervalSeconds: {
+    flag: 'autoscale-interval-seconds',
+    env: 'STREAMCLUSTER_AUTOSCALE_INTERVAL_SECONDS',
+    help: 'seconds between autoscaling decisions of a StreamCluster with autoscaling enabled',
+    default: 15,
+    parse: integer(1, 600),
+  },
 } satisfies Settings;

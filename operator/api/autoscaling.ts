@@ -101,3 +101,29 @@ export const autoscaling = object(
     fieldPath: '.fallback.replicas',
   },
 );
+
+/** How servers leave on scale-in, whether the autoscaler or a person lowered the count. */
+export const scaleIn = object(
+  {
+    drainTimeoutSeconds: integer({
+      description:
+        'Longest time the operator moves connections off the servers it removes; after it, the ' +
+        'servers are removed with their remaining connections. 0 removes them at once.',
+      minimum: 0,
+      maximum: 3600,
+    }).default(60),
+    drainSpreadSeconds: integer({
+      description:
+        'Time over which a removed server closes its connections, in batches, so that clients ' +
+        'reconnect to the other servers gradually. Also spreads the connections moved onto new ' +
+        'servers after a scale-out.',
+      minimum: 0,
+      maximum: 600,
+    }).default(10),
+  },
+  {
+    description:
+      'Graceful scale-in: servers above the new count stop taking connections and hand their ' +
+      'open ones to the other servers before they are removed.',
+  },
+);

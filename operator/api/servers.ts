@@ -1,5 +1,5 @@
 import { resources } from './common.js';
-import { autoscaling } from './autoscaling.js';
+import { autoscaling, scaleIn } from './autoscaling.js';
 import { enumOf, integer, object, quantityString, string } from './schema.js';
 
 function retention(description: string) {
@@ -48,6 +48,7 @@ export const servers = object(
     resources: resources.optional(),
     storage: storage.defaultEmpty(),
     autoscaling: autoscaling.defaultEmpty(),
+    scaleIn: scaleIn.defaultEmpty(),
   },
   { description: 'Stream servers, run as a StatefulSet with one index volume each.' },
 );

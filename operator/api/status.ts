@@ -1,11 +1,13 @@
-import { array, boolean, enumOf, integer, object, string } from './schema.js';
+import { array, boolean, enumOf, integer, number, object, string } from './schema.js';
 
 /** Condition types the operator sets on a StreamCluster. */
-export const conditionTypes = ['Ready', 'Progressing', 'Degraded'] as const;
+export const conditionTypes = ['Ready', 'Progressing', 'Degraded', 'ScalingLimited'] as const;
 
 /** One status condition, in the shape of metav1.Condition. */
 export const condition = object({
-  type: enumOf(conditionTypes, { description: 'Ready, Progressing or Degraded.' }),
+  type: enumOf(conditionTypes, {
+    description: 'Ready, Progressing, Degraded, or ScalingLimited while autoscaling is enabled.',
+  }),
   status: enumOf(['True', 'False', 'Unknown'] as const),
   reason: string({ description: 'CamelCase reason code.', pattern: '^[A-Z][A-Za-z0-9]*$' }),
   message: string({ description: 'What the condition means now, as a sentence.' }),
@@ -26,12 +28,46 @@ const componentHealth = (description: string) =>
     { description },
   );
 
+/** What the autoscaler saw and did; present while autoscaling is enabled. */
+const autoscalingStatus = object(
+  {
+    desiredReplicas: integer({ description: 'Server count of the latest decision.' }),
+    currentMetrics: object(
+      {
+        connections: integer({ description: 'Open connections over all reporting servers.' }),
+        eventLoopUtilization: number({
+          description:
+            'Average event-loop utilization per server, 0 to 1, rounded to 0.01. It is ' +
+            'rewritten only when it moves by 0.1 or more, so an idle cluster makes no writes.',
+        }),
+        sampledServers: integer({ description: 'Servers with fresh metrics.' }),
+        missingServers: integer({
+          description: 'Servers of the current count without fresh metrics.',
+        }),
+        drainingServers: integer({ description: 'Reporting servers that are draining.' }),
+      },
+      { description: 'Metrics of the latest decision.' },
+    ),
+    failedReadings: integer({
+      description: 'Readings in a row in which no server returned fresh metrics.',
+    }),
+    lastScaleTime: string({
+      description: 'When the autoscaler last changed the count.',
+      format: 'date-time',
+    }).optional(),
+    lastScaleReason: string({
+      description: 'Why, as in "scaled from 3 to 5: connections 1800 ...".',
+    }).optional(),
+  },
+  { description: 'Autoscaler state, while spec.servers.autoscaling.enabled is true.' },
+);
+
 /** Observed state of a StreamCluster, written by the operator only. */
 export const status = object(
   {
     observedGeneration: integer({ description: 'Spec generation last acted on.' }).optional(),
     conditions: array(condition, {
-      description: 'Ready, Progressing and Degraded.',
+      description: 'Ready, Progressing and Degraded; ScalingLimited while autoscaling is enabled.',
       maxItems: 8,
       'x-kubernetes-list-type': 'map',
       'x-kubernetes-list-map-keys': ['type'],
@@ -45,12 +81,13 @@ export const status = object(
       description: 'Label selector of the server pods, for the scale subresource.',
     }).optional(),
     connections: integer({
-      description: 'Open WebSocket connections over all ready servers.',
+      description: 'Open WebSocket connections over all servers that report them.',
     }).optional(),
     documents: integer({
       description: 'Documents in the index, as reported by the servers.',
     }).optional(),
     chunks: integer({ description: 'Chunks in the index, as reported by the servers.' }).optional(),
+    autoscaling: autoscalingStatus.optional(),
     balancer: componentHealth('Balancer pods.').optional(),
     log: object(
       {

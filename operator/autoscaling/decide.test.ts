@@ -27,6 +27,8 @@ function server(index: number, load: ServerLoad, nowMs = T0): ServerReading {
       eventLoopUtilization: load.elu ?? 0.1,
       inflightIngests: load.inflight ?? 0,
       draining: load.draining ?? false,
+      documents: 0,
+      chunks: 0,
       sampledAtMs: nowMs - (load.ageMs ?? 0),
     },
   };

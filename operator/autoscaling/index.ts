@@ -1,7 +1,12 @@
 export { decide, type DecideInput, type Decision } from './decide.js';
 export type { LimitedBy } from './normalize.js';
 export type { MetricName, MetricProposal } from './proposal.js';
-export { DEFAULT_MAX_SAMPLE_AGE_MS, type ServerReading, type ServerSample } from './readings.js';
+export {
+  DEFAULT_MAX_SAMPLE_AGE_MS,
+  type ServerReading,
+  type ServerSample,
+  type ServerStats,
+} from './readings.js';
 export {
   AUTOSCALING_DEFAULTS,
   resolveAutoscalingSpec,
@@ -24,9 +29,4 @@ export {
 export type { MetricsSummary } from './summary.js';
 export { findAutoscalingProblems, validateAutoscalingSpec } from './validate.js';
 export { InvalidStatsError, parseStats } from './parse-stats.js';
-export {
-  StatsCollector,
-  StatsReadError,
-  type StatsCollectorOptions,
-  type StatsTarget,
-} from './stats-collector.js';
+export { StatsCollector, type StatsCollectorOptions, type StatsTarget } from './stats-collector.js';

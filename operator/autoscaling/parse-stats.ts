@@ -1,5 +1,5 @@
 import { StreamClusterError } from '../../server/core/errors.js';
-import type { ServerSample } from './readings.js';
+import type { ServerStats } from './readings.js';
 
 /** A `/stats` body that is not the JSON the stream server sends. */
 export class InvalidStatsError extends StreamClusterError {
@@ -19,7 +19,7 @@ function describe(value: unknown): string {
 
 function findProblems(record: Record<string, unknown>): string[] {
   const problems: string[] = [];
-  for (const field of ['connections', 'inflightIngests'] as const) {
+  for (const field of ['connections', 'inflightIngests', 'documents', 'chunks'] as const) {
     if (!isCount(record[field])) {
       problems.push(`${field} must be a non-negative number, got ${describe(record[field])}`);
     }
@@ -37,11 +37,11 @@ function findProblems(record: Record<string, unknown>): string[] {
 }
 
 /**
- * Parses the body of a stream server's `/stats` into a sample taken at `sampledAtMs`. Fields
- * other than the four the autoscaler reads are ignored. Throws InvalidStatsError naming every
+ * Parses the body of a stream server's `/stats`, the one parser for the autoscaler and status.
+ * Fields other than the six the operator reads are ignored. Throws InvalidStatsError naming every
  * invalid field.
  */
-export function parseStats(text: string, sampledAtMs: number): ServerSample {
+export function parseStats(text: string): ServerStats {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -61,6 +61,7 @@ export function parseStats(text: string, sampledAtMs: number): ServerSample {
     eventLoopUtilization: record.eventLoopUtilization as number,
     inflightIngests: record.inflightIngests as number,
     draining: record.draining as boolean,
-    sampledAtMs,
+    documents: record.documents as number,
+    chunks: record.chunks as number,
   };
 }

@@ -1,13 +1,21 @@
-/** Load figures of one stream server, from its `/stats` endpoint. */
-export interface ServerSample {
+/** Load and index figures of one stream server, from its `/stats` endpoint. */
+export interface ServerStats {
   /** Open WebSocket connections. */
   connections: number;
   /** Share of time the event loop was busy over the server's last measurement, 0 to 1. */
   eventLoopUtilization: number;
   /** Documents being ingested. */
   inflightIngests: number;
-  /** Whether the server is draining before its removal. */
+  /** Whether the server is draining before its removal or shutdown. */
   draining: boolean;
+  /** Documents in the server's index. */
+  documents: number;
+  /** Chunks in the server's index. */
+  chunks: number;
+}
+
+/** The figures of one `/stats` response and when they arrived. */
+export interface ServerSample extends ServerStats {
   /** When the operator received the sample, in milliseconds since the Unix epoch. */
   sampledAtMs: number;
 }

@@ -8,6 +8,7 @@ import { WebSocket } from 'ws';
 import { StreamServer } from '../../server/stream/server.js';
 import type { DataPlane } from '../../server/stream/data-plane.js';
 import { SUBPROTOCOL } from '../../server/stream/protocol.js';
+import { httpStatsFetcher } from '../controller/stats.js';
 import { StatsCollector, type StatsTarget } from './stats-collector.js';
 
 const VALID = {
@@ -78,6 +79,8 @@ describe('StatsCollector', () => {
       eventLoopUtilization: 0.25,
       inflightIngests: 1,
       draining: false,
+      documents: 3,
+      chunks: 40,
       sampledAtMs: clock.nowMs,
     });
   });
@@ -139,7 +142,8 @@ describe('StatsCollector', () => {
     {
       name: 'missing fields',
       handler: json({ serverId: 'x' }),
-      error: /connections must .*; inflightIngests must .*; eventLoopUtilization must .*; draining/,
+      error:
+        /connections must .*; inflightIngests must .*; documents must .*; chunks must .*; eventLoopUtilization must .*; draining/,
     },
     { name: 'an HTTP error', handler: json(VALID, 503), error: /returned HTTP 503$/ },
     {
@@ -151,7 +155,9 @@ describe('StatsCollector', () => {
   for (const { name, handler, error } of garbage) {
     it(`rejects ${name}`, async () => {
       const target = await serve(name, handler);
-      const collector = new StatsCollector({ maxBodyBytes: 1024 });
+      const collector = new StatsCollector({
+        fetchStats: httpStatsFetcher({ maxBodyBytes: 1024 }),
+      });
 
       const [reading] = await collector.collect([target]);
 
@@ -229,7 +235,7 @@ describe('StatsCollector', () => {
       assert.ok(init?.signal, 'each request carries a timeout signal');
       return new Response(JSON.stringify(VALID));
     };
-    const collector = new StatsCollector({ fetch: recording });
+    const collector = new StatsCollector({ fetchStats: httpStatsFetcher({ fetch: recording }) });
     await collector.collect([
       { podName: 'v4', ip: '10.244.0.7', port: 8080 },
       { podName: 'v6', ip: 'fd00::7', port: 8080 },

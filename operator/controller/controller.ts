@@ -9,6 +9,7 @@ import type { OperatorMetrics, ReconcileResult } from './metrics.js';
 import { TerminalError, type Outcome } from './outcome.js';
 import { WorkQueue } from './queue.js';
 import { Reconciler } from './reconciler.js';
+import type { ServerRequests } from './server-requests.js';
 import type { StatsFetcher } from './stats.js';
 
 /** Options of {@link Controller}. */
@@ -17,6 +18,12 @@ export interface ControllerOptions {
   logger: Logger;
   metrics: OperatorMetrics;
   fetchStats: StatsFetcher;
+  /** Drain and shed requests to the servers; default plain HTTP to the pod IPs. */
+  serverRequests?: ServerRequests;
+  /** Time between autoscaling decisions; default 15 000 ms. */
+  autoscaleIntervalMs?: number;
+  /** Time between drain steps of a scale-in; default 1000 ms. */
+  drainStepMs?: number;
   /** Namespace to watch; all namespaces when empty. */
   namespace?: string;
   /** Reconciles running at once, each on a different StreamCluster; default 2. */
@@ -74,6 +81,9 @@ export class Controller {
       metrics,
       logger: options.logger,
       fetchStats: options.fetchStats,
+      serverRequests: options.serverRequests,
+      autoscaleIntervalMs: options.autoscaleIntervalMs,
+      drainStepMs: options.drainStepMs,
       ownWrites: this.ownWrites,
       resyncMs: options.resyncMs,
       progressMs: options.progressMs,

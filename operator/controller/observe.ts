@@ -1,3 +1,7 @@
+import type { Decision } from '../autoscaling/index.js';
+import type { ServerStats } from '../autoscaling/readings.js';
+import type { DrainProgress } from './scale-in.js';
+
 /** Status fields of a StatefulSet or Deployment that the operator reads. */
 export interface WorkloadState {
   generation: number;
@@ -13,14 +17,7 @@ export interface WorkloadState {
   revisionsMatch: boolean;
 }
 
-/** Load and index figures of one stream server, from its `/stats` endpoint. */
-export interface ServerStats {
-  connections: number;
-  inflightIngests: number;
-  eventLoopUtilization: number;
-  documents: number;
-  chunks: number;
-}
+export type { ServerStats } from '../autoscaling/readings.js';
 
 /** What the operator observed of a StreamCluster's children in one reconcile. */
 export interface Observation {
@@ -34,6 +31,10 @@ export interface Observation {
   readyServerPods: number;
   /** Why applying children failed in this reconcile, if it did. */
   applyError?: string;
+  /** Set while autoscaling is enabled, with the latest decision of this process if any. */
+  autoscaling?: { decision?: Decision };
+  /** Set while servers drain before a scale-in. */
+  drain?: DrainProgress;
 }
 
 function numberAt(object: Record<string, unknown> | undefined, field: string): number {

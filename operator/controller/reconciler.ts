@@ -7,17 +7,23 @@ import {
   type StreamCluster,
   type StreamClusterStatus,
 } from '../api/streamcluster.js';
+import type { V1Pod } from '@kubernetes/client-node';
+import { StatsCollector, type ServerReading } from '../autoscaling/index.js';
 import { buildChildren, objectKey, type KubeObject } from '../children/index.js';
 import { PORTS, childNames, serverSelector } from '../children/names.js';
 import { apiMessageOf, httpStatusOf, type KubeClients } from '../kube/client.js';
 import type { ObjectCache } from '../kube/informer.js';
 import { CHILD_TYPES, keyOf, type KubeResource } from '../kube/resources.js';
 import { applyObject, classifyChange } from './apply.js';
+import { Autoscaler, type AutoscaleOutcome } from './autoscale.js';
 import { findCondition } from './conditions.js';
 import type { EventRecorder } from './events.js';
 import type { OperatorMetrics } from './metrics.js';
 import { workloadState, type Observation, type ServerStats } from './observe.js';
 import { done, requeueAfter, TerminalError, type Outcome } from './outcome.js';
+import { ScaleIn, type ScaleInStep } from './scale-in.js';
+import { ScaleOutRelief } from './scale-out.js';
+import { httpServerRequests, type ServerRequests } from './server-requests.js';
 import type { StatsFetcher } from './stats.js';
 import { computeStatus } from './status.js';
 
@@ -31,6 +37,8 @@ export interface ReconcilerOptions {
   metrics: OperatorMetrics;
   logger: Logger;
   fetchStats: StatsFetcher;
+  /** Drain and shed requests to the servers; default plain HTTP to the pod IPs. */
+  serverRequests?: ServerRequests;
   /** Resource versions of the operator's own status writes, so their watch events are ignored. */
   ownWrites: Set<string>;
   clock?: () => Date;
@@ -38,6 +46,19 @@ export interface ReconcilerOptions {
   resyncMs?: number;
   /** Delay between checks while a cluster is not ready or rolling out; default 5000 ms. */
   progressMs?: number;
+  /** Time between autoscaling decisions; default 15 000 ms. */
+  autoscaleIntervalMs?: number;
+  /** Time between drain steps of a scale-in; default 1000 ms. */
+  drainStepMs?: number;
+}
+
+/** The server pods of a StreamCluster and the `/stats` readings of this reconcile. */
+interface ServerPods {
+  pods: V1Pod[];
+  /** Names of the ready pods, including those whose stats could not be read. */
+  ready: Set<string>;
+  /** Readings of every running server, by pod name. */
+  readings: Map<string, ServerReading>;
 }
 
 /** Attempts at a status write that meets conflicts (409) before the reconcile fails. */
@@ -50,18 +71,52 @@ const STATUS_ATTEMPTS = 4;
  */
 export class Reconciler {
   private readonly lastApplied = new Map<string, string>();
+  private readonly collectors = new Map<string, StatsCollector>();
+  private readonly autoscaler: Autoscaler;
+  private readonly scaleIn: ScaleIn;
+  private readonly scaleOut: ScaleOutRelief;
 
-  constructor(private readonly options: ReconcilerOptions) {}
+  constructor(private readonly options: ReconcilerOptions) {
+    const { events, logger, clients } = options;
+    const requests = options.serverRequests ?? httpServerRequests();
+    this.autoscaler = new Autoscaler({
+      clients,
+      events,
+      logger,
+      intervalMs: options.autoscaleIntervalMs,
+    });
+    this.scaleIn = new ScaleIn({ events, logger, requests, stepMs: options.drainStepMs });
+    this.scaleOut = new ScaleOutRelief({ logger, requests });
+  }
 
-  /** Reconciles the StreamCluster with the key `namespace/name`. */
+  /**
+   * Reconciles the StreamCluster with the key `namespace/name`: reads the servers' load, lets the
+   * autoscaler set the count, drains servers a scale-in removes, applies the children and writes
+   * status.
+   */
   async reconcile(key: string): Promise<Outcome> {
-    const stc = this.readStreamCluster(key);
-    if (!stc || stc.metadata.deletionTimestamp) {
+    const cached = this.readStreamCluster(key);
+    if (!cached || cached.metadata.deletionTimestamp) {
       this.options.metrics.forgetCluster(key);
+      this.forget(key);
       return done();
     }
 
-    const children = buildChildren(stc);
+    const servers = await this.readServers(cached);
+    // As decide() expects: ready servers, and draining ones whose connections still count.
+    const readings = [...servers.readings.values()].filter(
+      (reading) => servers.ready.has(reading.podName) || reading.sample?.draining,
+    );
+    const scaling = await this.autoscaler.reconcileAutoscaling(
+      cached,
+      readings,
+      servers.ready.size,
+    );
+    if (scaling.kind === 'cacheBehind') return requeueAfter(200, 'cacheBehind');
+    const stc = scaling.kind === 'decided' ? scaling.stc : cached;
+    const step = await this.reconcileServerCount(stc, scaling, servers);
+
+    const children = buildChildren(withServerReplicas(stc, step.replicas));
     let applyError: unknown;
     try {
       await this.reconcileChildren(stc, children);
@@ -69,11 +124,47 @@ export class Reconciler {
     } catch (error) {
       applyError = error;
     }
-    const observation = await this.observeChildren(stc, applyError);
+    const observation = this.observeChildren(stc, servers, applyError);
+    if (scaling.kind === 'decided') observation.autoscaling = { decision: scaling.decision };
+    observation.drain = step.progress;
     const status = await this.updateStatus(stc, observation);
     this.options.metrics.observeCluster(key, stc.spec.servers.replicas, status);
     if (applyError) throw applyError;
-    return this.scheduleNextCheck(status);
+    const nextDecisionInMs = scaling.kind === 'decided' ? scaling.nextDecisionInMs : undefined;
+    return this.scheduleNextCheck(status, nextDecisionInMs, step.nextStepInMs);
+  }
+
+  private forget(key: string): void {
+    this.collectors.delete(key);
+    this.autoscaler.forget(key);
+    this.scaleIn.forget(key);
+    this.scaleOut.forget(key);
+  }
+
+  /**
+   * Decides the StatefulSet's count: the desired one, or the current one while the servers a
+   * scale-in removes still drain. A scale-out also has load moved onto the new servers.
+   */
+  private async reconcileServerCount(
+    stc: StreamCluster,
+    scaling: AutoscaleOutcome,
+    servers: ServerPods,
+  ): Promise<ScaleInStep> {
+    const desiredReplicas =
+      scaling.kind === 'decided' ? scaling.replicas : stc.spec.servers.replicas;
+    const set = this.options.children
+      .get('StatefulSet')
+      ?.get(stc.metadata.namespace, childNames(stc.metadata.name).server);
+    const currentReplicas = (set?.spec as { replicas?: number } | undefined)?.replicas;
+    const { pods, readings } = servers;
+    await this.scaleOut.reconcileScaleOut(stc, desiredReplicas, currentReplicas, pods, readings);
+    return this.scaleIn.reconcileScaleIn({
+      stc,
+      desiredReplicas,
+      currentReplicas,
+      pods,
+      readings,
+    });
   }
 
   private readStreamCluster(key: string): StreamCluster | undefined {
@@ -171,53 +262,75 @@ export class Reconciler {
     return type.apiVersion;
   }
 
-  /** Reads the state of the workloads and the `/stats` of every ready server. */
-  private async observeChildren(stc: StreamCluster, applyError: unknown): Promise<Observation> {
+  /** Reads the state of the workloads from the caches, with the servers' stats. */
+  private observeChildren(
+    stc: StreamCluster,
+    servers: ServerPods,
+    applyError: unknown,
+  ): Observation {
     const names = childNames(stc.metadata.name);
     const namespace = stc.metadata.namespace;
     const sets = this.options.children.get('StatefulSet');
     const deployments = this.options.children.get('Deployment');
-    const servers = sets?.get(namespace, names.server);
+    const serverSet = sets?.get(namespace, names.server);
     const balancer = deployments?.get(namespace, names.balancer);
     const log = stc.spec.log.mode === 'managed' ? sets?.get(namespace, names.log) : undefined;
-    const { stats, readyServerPods } = await this.readServerStats(stc);
+    const stats = new Map<string, ServerStats>();
+    for (const [podName, reading] of servers.readings) {
+      if (reading.sample) stats.set(podName, reading.sample);
+    }
     return {
-      servers: servers && workloadState(servers),
+      servers: serverSet && workloadState(serverSet),
       balancer: balancer && workloadState(balancer),
       log: log && workloadState(log),
       stats,
-      readyServerPods,
+      readyServerPods: servers.ready.size,
       applyError: applyError ? (applyError as Error).message : undefined,
     };
   }
 
-  private async readServerStats(stc: StreamCluster) {
-    const pods = await this.options.clients.core.listNamespacedPod({
-      namespace: stc.metadata.namespace,
-      labelSelector: serverSelector(stc),
-    });
-    const ready = pods.items.filter(
-      (pod) =>
-        pod.status?.podIP &&
-        !pod.metadata?.deletionTimestamp &&
-        pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-    );
-    const stats = new Map<string, ServerStats>();
-    await Promise.all(
-      ready.map(async (pod) => {
-        const podName = pod.metadata?.name ?? '';
-        try {
-          const target = { podName, ip: pod.status!.podIP!, port: PORTS.http };
-          stats.set(podName, await this.options.fetchStats(target));
-        } catch (error) {
-          this.options.logger.debug(
-            { namespace: stc.metadata.namespace, pod: podName, err: error },
-            'reading stats failed',
-          );
-        }
-      }),
-    );
-    return { stats, readyServerPods: ready.length };
+  /**
+   * Lists the server pods and reads `/stats` of every running one. Those that are not ready
+   * include servers draining before a scale-in, whose connections still count, and servers
+   * left draining by a scale-in that was called off, which the scale-in step turns back.
+   */
+  private async readServers(stc: StreamCluster): Promise<ServerPods> {
+    const pods = (
+      await this.options.clients.core.listNamespacedPod({
+        namespace: stc.metadata.namespace,
+        labelSelector: serverSelector(stc),
+      })
+    ).items;
+    const isReady = (pod: V1Pod) =>
+      pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+    const live = pods.filter((pod) => pod.status?.podIP && !pod.metadata?.deletionTimestamp);
+    const ready = live.filter(isReady);
+    const notReady = live.filter((pod) => !isReady(pod) && pod.status?.phase === 'Running');
+    const targets = [...ready, ...notReady].map((pod) => ({
+      podName: pod.metadata?.name ?? '',
+      ip: pod.status?.podIP ?? '',
+      port: PORTS.http,
+      ready: isReady(pod),
+    }));
+    const readings = await this.collector(stc).collect(targets);
+    return {
+      pods,
+      ready: new Set(ready.map((pod) => pod.metadata?.name ?? '')),
+      readings: new Map(readings.map((reading) => [reading.podName, reading])),
+    };
+  }
+
+  private collector(stc: StreamCluster): StatsCollector {
+    const key = keyOf(stc);
+    let collector = this.collectors.get(key);
+    if (!collector) {
+      collector = new StatsCollector({
+        fetchStats: this.options.fetchStats,
+        logger: this.options.logger.child({ key }),
+      });
+      this.collectors.set(key, collector);
+    }
+    return collector;
   }
 
   /**
@@ -288,14 +401,31 @@ export class Reconciler {
     }
   }
 
-  private scheduleNextCheck(status: StreamClusterStatus): Outcome {
+  private scheduleNextCheck(
+    status: StreamClusterStatus,
+    nextDecisionInMs: number | undefined,
+    nextDrainStepInMs: number | undefined,
+  ): Outcome {
+    if (nextDrainStepInMs !== undefined) return requeueAfter(nextDrainStepInMs, 'draining');
     const ready = findCondition(status.conditions, 'Ready')?.status === 'True';
     const progressing = findCondition(status.conditions, 'Progressing')?.status === 'True';
-    if (!ready || progressing) return requeueAfter(this.options.progressMs ?? 5000, 'progressing');
-    return requeueAfter(this.options.resyncMs ?? 30_000, 'resync');
+    const [delayMs, reason] =
+      !ready || progressing
+        ? [this.options.progressMs ?? 5000, 'progressing']
+        : [this.options.resyncMs ?? 30_000, 'resync'];
+    if (nextDecisionInMs !== undefined && nextDecisionInMs < delayMs) {
+      return requeueAfter(Math.max(0, nextDecisionInMs), 'autoscaling');
+    }
+    return requeueAfter(delayMs, reason);
   }
 
   private now(): Date {
     return this.options.clock?.() ?? new Date();
   }
+}
+
+/** The StreamCluster with the server count that the StatefulSet should have now. */
+function withServerReplicas(stc: StreamCluster, replicas: number): StreamCluster {
+  if (replicas === stc.spec.servers.replicas) return stc;
+  return { ...stc, spec: { ...stc.spec, servers: { ...stc.spec.servers, replicas } } };
 }

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { httpStatsFetcher, parseServerStats } from './stats.js';
+import { parseStats } from '../autoscaling/parse-stats.js';
+import { httpStatsFetcher } from './stats.js';
 
 describe('httpStatsFetcher', () => {
   let server: Server;
@@ -25,6 +26,7 @@ describe('httpStatsFetcher', () => {
       connections: 3,
       inflightIngests: 1,
       eventLoopUtilization: 0.25,
+      draining: false,
       documents: 2,
       chunks: 17,
     };
@@ -39,14 +41,14 @@ describe('httpStatsFetcher', () => {
     code = 503;
     await assert.rejects(
       httpStatsFetcher()({ podName: 'demo-server-0', ip: '127.0.0.1', port }),
-      /demo-server-0 failed with HTTP 503/,
+      /^StatsReadError: GET http:\/\/127\.0\.0\.1:\d+\/stats returned HTTP 503$/,
     );
   });
 
   it('rejects missing fields by name', () => {
     assert.throws(
-      () => parseServerStats({ connections: 1, documents: -1 }, 'demo-server-1'),
-      /inflightIngests, eventLoopUtilization, documents, chunks/,
+      () => parseStats(JSON.stringify({ connections: 1, documents: -1 })),
+      /inflightIngests must .*; documents must be a non-negative number, got -1; chunks must/,
     );
   });
 });

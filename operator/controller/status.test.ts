@@ -135,11 +135,25 @@ describe('computeStatus', () => {
     const stats = new Map([
       [
         'demo-server-0',
-        { connections: 5, inflightIngests: 0, eventLoopUtilization: 0.1, documents: 3, chunks: 40 },
+        {
+          connections: 5,
+          inflightIngests: 0,
+          eventLoopUtilization: 0.1,
+          draining: false,
+          documents: 3,
+          chunks: 40,
+        },
       ],
       [
         'demo-server-1',
-        { connections: 7, inflightIngests: 1, eventLoopUtilization: 0.2, documents: 2, chunks: 31 },
+        {
+          connections: 7,
+          inflightIngests: 1,
+          eventLoopUtilization: 0.2,
+          draining: false,
+          documents: 2,
+          chunks: 31,
+        },
       ],
     ]);
     const status = computeStatus(demo(), observed({ stats, readyServerPods: 2 }), t0);

@@ -1,5 +1,6 @@
 import type { StreamCluster, StreamClusterStatus } from '../api/streamcluster.js';
 import { serverSelector } from '../children/names.js';
+import { autoscalingStatus, scalingLimitedCondition } from './autoscaling-status.js';
 import { mergeConditions, type ConditionUpdate } from './conditions.js';
 import { rolledOut, type Observation, type WorkloadState } from './observe.js';
 
@@ -56,6 +57,14 @@ function progressingCondition(stc: StreamCluster, observation: Observation): Con
   const desired = stc.spec.servers.replicas;
   if (!servers) {
     return cond('Progressing', 'True', 'Creating', 'The server StatefulSet is being created.');
+  }
+  const drain = observation.drain;
+  if (drain) {
+    const message =
+      `Draining ${plural(drain.pendingServers.length, 'server')} with ` +
+      `${plural(drain.connections, 'connection')} before scaling in from ` +
+      `${drain.fromReplicas} to ${plural(drain.toReplicas, 'server')}.`;
+    return cond('Progressing', 'True', 'Draining', message);
   }
   if (servers.currentReplicas < desired) {
     const message = `Scaling up from ${servers.currentReplicas} to ${plural(desired, 'server')}.`;
@@ -140,6 +149,12 @@ export function computeStatus(
     progressing,
     degradedCondition(stc, observation, progressing.status === 'True'),
   ];
+  if (observation.autoscaling) {
+    const { decision } = observation.autoscaling;
+    status.autoscaling = autoscalingStatus(decision, stc.status?.autoscaling);
+    const limited = scalingLimitedCondition(decision, stc.status?.conditions);
+    if (limited) updates.push(limited);
+  }
   status.conditions = mergeConditions(
     stc.status?.conditions,
     updates,

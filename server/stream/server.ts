@@ -76,6 +76,8 @@ export class StreamServer {
   private readonly log: Logger;
   private readonly limits: ConnectionLimits;
   private draining = false;
+  /** Set once {@link drain} runs: a shutdown, which `DELETE /draining` cannot undo. */
+  private stopping = false;
   private shedTimer?: NodeJS.Timeout;
   private heartbeat?: NodeJS.Timeout;
   private eluTimer?: NodeJS.Timeout;
@@ -166,6 +168,7 @@ export class StreamServer {
   async drain(options: DrainOptions = {}): Promise<void> {
     if (!this.draining) this.log.info({ connections: this.connections.size }, 'draining');
     this.draining = true;
+    this.stopping = true;
     const deadline = performance.now() + (options.timeoutMs ?? 30_000);
     const batchSize = options.batchSize ?? Number.POSITIVE_INFINITY;
     const interval = options.batchIntervalMs ?? 1000;
@@ -208,6 +211,24 @@ export class StreamServer {
     closeNext();
     if (accepted > 0) this.log.info({ accepted, requested: count }, 'shedding connections');
     return accepted;
+  }
+
+  /**
+   * Turns draining on or off without closing anything, for an operator that removes this server
+   * on scale-in. While draining, `/readyz` fails, `/stats` reports `draining: true` and upgrades
+   * get 503, so balancers send new connections elsewhere. The operator moves the open ones with
+   * `POST /drain`. Returns false when asked to stop draining during a shutdown.
+   */
+  setDraining(draining: boolean): boolean {
+    if (!draining && this.stopping) return false;
+    if (draining !== this.draining) {
+      this.log.info(
+        { connections: this.connections.size },
+        draining ? 'draining for removal' : 'draining cancelled; accepting connections again',
+      );
+    }
+    this.draining = draining;
+    return true;
   }
 
   /** Closes every connection and the listener. Call {@link drain} first for a graceful stop. */
@@ -365,10 +386,12 @@ export class StreamServer {
         return;
       case '/drain':
         return this.handleShed(request, response);
+      case '/draining':
+        return this.handleDraining(request, response);
       default:
         return reply(
           404,
-          `not found: ${path}; this server serves WebSocket ${SUBPROTOCOL}, /healthz, /readyz, /stats, /metrics\n`,
+          `not found: ${path}; this server serves WebSocket ${SUBPROTOCOL}, /healthz, /readyz, /stats, /metrics, /drain, /draining\n`,
         );
     }
   }
@@ -390,6 +413,29 @@ export class StreamServer {
     const accepted = this.shed(count, { spreadMs, reconnectDelayMs });
     response.writeHead(202, { 'Content-Type': 'application/json' });
     response.end(JSON.stringify({ accepted }));
+  }
+
+  /** `POST /draining` starts draining for removal, `DELETE /draining` cancels it. */
+  private handleDraining(request: IncomingMessage, response: ServerResponse): void {
+    const json = (status: number, body: unknown) => {
+      response.writeHead(status, {
+        'Content-Type': 'application/json',
+        'Cache-Control': 'no-store',
+      });
+      response.end(JSON.stringify(body));
+    };
+    if (request.method !== 'POST' && request.method !== 'DELETE') {
+      response.writeHead(405, {
+        'Content-Type': 'text/plain; charset=utf-8',
+        Allow: 'POST, DELETE',
+      });
+      response.end('use POST /draining to start draining or DELETE /draining to stop\n');
+      return;
+    }
+    const changed = this.setDraining(request.method === 'POST');
+    const body = { draining: this.draining, connections: this.connections.size };
+    if (!changed) return json(409, { ...body, error: 'the server is shutting down' });
+    json(200, body);
   }
 
   private refreshGauges(): void {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import type { IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 
@@ -317,6 +319,50 @@ describe('stream server rebalancing', () => {
         'shedding is not draining',
       );
       for (const client of clients) client.close();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('drains for removal on POST /draining and stops on DELETE', async () => {
+    const server = await startTestServer();
+    try {
+      const open = await RawClient.connect(server.url);
+      const started = await fetch(`${server.httpUrl}/draining`, { method: 'POST' });
+      assert.equal(started.status, 200);
+      assert.deepEqual(await started.json(), { draining: true, connections: 1 });
+      assert.equal((await fetch(`${server.httpUrl}/readyz`)).status, 503);
+      const stats = (await (await fetch(`${server.httpUrl}/stats`)).json()) as {
+        draining: boolean;
+      };
+      assert.equal(stats.draining, true);
+      const refused = new WebSocket(server.url, 'streamcluster.v1');
+      const [, upgrade] = (await once(refused, 'unexpected-response')) as [
+        unknown,
+        IncomingMessage,
+      ];
+      assert.equal(upgrade.statusCode, 503);
+      upgrade.destroy();
+      assert.equal(open.closeCode, undefined, 'draining for removal closes nothing by itself');
+
+      const stopped = await fetch(`${server.httpUrl}/draining`, { method: 'DELETE' });
+      assert.equal(stopped.status, 200);
+      assert.equal((await fetch(`${server.httpUrl}/readyz`)).status, 200);
+      const again = await RawClient.connect(server.url);
+      again.close();
+      open.close();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('keeps draining after a shutdown began', async () => {
+    const server = await startTestServer();
+    try {
+      await server.running.server.drain({ timeoutMs: 100 });
+      const response = await fetch(`${server.httpUrl}/draining`, { method: 'DELETE' });
+      assert.equal(response.status, 409);
+      assert.equal((await fetch(`${server.httpUrl}/readyz`)).status, 503);
     } finally {
       await server.stop();
     }

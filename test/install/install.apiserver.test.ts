@@ -116,6 +116,7 @@ describe('installation on a real API server', { skip: apiServerUnavailable() }, 
       [['update', 'leases/other', '-n', OPERATOR_NAMESPACE], 'no'],
       [['create', 'pods', '-n', APPS], 'no'],
       [['patch', 'statefulsets', '-n', APPS], 'yes'],
+      [['patch', 'streamclusters', '-n', APPS], 'yes'],
       [['update', 'streamclusters', '--subresource=status', '-n', APPS], 'yes'],
     ];
     for (const [args, expected] of cases) {
