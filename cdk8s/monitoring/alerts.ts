@@ -105,20 +105,40 @@ export function alertRules(): AlertRule[] {
       },
     },
     {
-      // NOTE: this measures how far each server trails the most advanced server of its cluster,
-      // in log records, from the sequence numbers the servers have applied.
       alert: 'StreamClusterReplicationLag',
-      expr:
-        `max by (${BY_CLUSTER}) (streamcluster_server_last_applied_seq)\n` +
-        `- on (${BY_CLUSTER}) group_right\n` +
-        'streamcluster_server_last_applied_seq > 100',
+      expr: `max by (${BY_CLUSTER}, pod) (streamcluster_replication_lag_records) > 100`,
       for: '10m',
       labels: { severity: 'warning' },
       annotations: {
-        summary: '{{ $labels.pod }} trails its cluster by {{ $value }} log records.',
+        summary: '{{ $labels.pod }} trails the replicated log by {{ $value }} records.',
         description:
-          'The server has applied fewer records of the replicated log than its peers for 10 ' +
-          'minutes, so its answers miss recent documents. Check its log and the NATS servers.',
+          'The server has not applied the log up to its head for 10 minutes, so its answers ' +
+          'miss recent documents and it reports not ready. Check its log and the NATS servers.',
+      },
+    },
+    {
+      alert: 'StreamClusterLogUnavailable',
+      expr: `max by (${BY_CLUSTER}, pod) (streamcluster_replication_log_available) == 0`,
+      for: '5m',
+      labels: { severity: 'critical' },
+      annotations: {
+        summary: '{{ $labels.pod }} cannot reach the replicated log.',
+        description:
+          'Ingests fail with LOG_UNAVAILABLE while search and ask use the local index. ' +
+          'Check the NATS servers and the server log.',
+      },
+    },
+    {
+      alert: 'StreamClusterScalingAtMax',
+      expr: `max by (${BY_CLUSTER}) (streamcluster_operator_cluster_scaling_limited{bound="max"}) == 1`,
+      for: '15m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary:
+          'StreamCluster {{ $labels.namespace }}/{{ $labels.streamcluster }} is held at maxReplicas.',
+        description:
+          'The autoscaler wants more servers than spec.servers.autoscaling.maxReplicas allows, ' +
+          'so connections per server stay above the target. Raise the bound or the target.',
       },
     },
     {

@@ -53,12 +53,17 @@ const rows: RowSpec[] = [
       },
       {
         title: 'Stream servers',
-        description: 'Server pods wanted by the spec, existing and ready.',
+        description:
+          'Server pods wanted by the spec, existing and ready, and 1 while the autoscaler is held at minReplicas or maxReplicas.',
         type: 'timeseries',
         queries: [
           {
             expr: `max by (state) (streamcluster_operator_cluster_servers{${CLUSTER}})`,
             legend: '{{state}}',
+          },
+          {
+            expr: `max by (bound) (streamcluster_operator_cluster_scaling_limited{${CLUSTER}})`,
+            legend: 'held at {{bound}}',
           },
         ],
       },
@@ -193,14 +198,16 @@ const rows: RowSpec[] = [
       {
         title: 'Replication lag',
         description:
-          'Log records each server trails the most advanced server of the cluster by, from the sequence numbers applied to their indexes.',
+          'Log records each server has yet to apply up to the head of the replicated log. The log available series is 0 while a server cannot reach the log.',
         type: 'timeseries',
         queries: [
           {
-            expr:
-              `max(streamcluster_server_last_applied_seq{${CLUSTER}}) - on () group_right ` +
-              `streamcluster_server_last_applied_seq{${CLUSTER}}`,
-            legend: '{{pod}}',
+            expr: `max by (pod) (streamcluster_replication_lag_records{${CLUSTER}})`,
+            legend: 'lag {{pod}}',
+          },
+          {
+            expr: `min by (pod) (streamcluster_replication_log_available{${CLUSTER}})`,
+            legend: 'log available {{pod}}',
           },
         ],
       },

@@ -6,6 +6,12 @@ export type ReconcileResult = 'success' | 'requeue' | 'error' | 'terminal';
 
 const CONDITION_TYPES: ConditionType[] = ['Ready', 'Progressing', 'Degraded'];
 
+// The bound label of the scaling-limited gauge, and the ScalingLimited reason it stands for.
+const SCALING_BOUNDS = [
+  ['max', 'TooManyReplicas'],
+  ['min', 'TooFewReplicas'],
+] as const;
+
 /** Labels of the per-cluster gauges; `streamcluster` is the StreamCluster's name. */
 type ClusterLabels = 'namespace' | 'streamcluster';
 
@@ -21,6 +27,7 @@ export class OperatorMetrics {
   readonly leader: Gauge;
   readonly clusterCondition: Gauge<ClusterLabels | 'type'>;
   readonly clusterServers: Gauge<ClusterLabels | 'state'>;
+  readonly clusterScalingLimited: Gauge<ClusterLabels | 'bound'>;
 
   constructor(readonly registry: Registry = new Registry()) {
     const registers = [registry];
@@ -81,6 +88,14 @@ export class OperatorMetrics {
       labelNames: ['namespace', 'streamcluster', 'state'],
       registers,
     });
+    this.clusterScalingLimited = new Gauge({
+      name: 'streamcluster_operator_cluster_scaling_limited',
+      help:
+        'Autoscaling of each StreamCluster held at a bound: 1 while the desired count is clamped ' +
+        'to maxReplicas (bound="max") or minReplicas (bound="min"), 0 otherwise.',
+      labelNames: ['namespace', 'streamcluster', 'bound'],
+      registers,
+    });
   }
 
   /** Records the conditions and server counts of the StreamCluster with key `namespace/name`. */
@@ -95,6 +110,12 @@ export class OperatorMetrics {
     servers.set({ namespace, streamcluster, state: 'desired' }, desiredServers);
     servers.set({ namespace, streamcluster, state: 'current' }, status.replicas ?? 0);
     servers.set({ namespace, streamcluster, state: 'ready' }, status.readyReplicas ?? 0);
+
+    const limited = status.conditions?.find((candidate) => candidate.type === 'ScalingLimited');
+    const held = limited?.status === 'True' ? limited.reason : undefined;
+    for (const [bound, reason] of SCALING_BOUNDS) {
+      this.clusterScalingLimited.set({ namespace, streamcluster, bound }, held === reason ? 1 : 0);
+    }
   }
 
   /** Removes the series of a StreamCluster that was deleted. */
@@ -105,6 +126,9 @@ export class OperatorMetrics {
     }
     for (const state of ['desired', 'current', 'ready']) {
       this.clusterServers.remove({ namespace, streamcluster, state });
+    }
+    for (const [bound] of SCALING_BOUNDS) {
+      this.clusterScalingLimited.remove({ namespace, streamcluster, bound });
     }
   }
 }
