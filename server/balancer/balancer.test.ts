@@ -196,6 +196,32 @@ describe('balancer relay', () => {
       assert.equal(endpoint.openConnections, 0);
     });
   }
+
+  test('retries an upgrade rejected with 503', async () => {
+    const [a, b] = await backends('a', 'b');
+    a!.rejectUpgrades = 503;
+    const balancer = await balancerFor([a!.port, b!.port], { algorithm: 'round-robin' });
+
+    for (let i = 0; i < 4; i++) {
+      const client = await track(await connectClient(wsUrl(balancer)));
+      assert.equal(await client.next(), 'hello b');
+    }
+    assert.ok(a!.lastUpgradeHeaders, 'the first pick went to the draining endpoint');
+  });
+
+  test('responds 503 when every endpoint rejects with 503', async () => {
+    const [a] = await backends('a');
+    a!.rejectUpgrades = 503;
+    const balancer = await balancerFor([a!.port]);
+    const answer = await rawExchange(
+      balancer.address()!.port,
+      upgradeRequest('/', ['Connection: Upgrade', 'Upgrade: websocket']),
+    );
+
+    assert.equal(answer.status, 503);
+    assert.ok(answer.closedByServer, 'balancer closes the client socket');
+    await eventually(() => a!.openSockets() === 0, 2000, 'backend sockets closed');
+  });
 });
 
 describe('balancer failure handling', () => {

@@ -17,15 +17,19 @@ type Attempt =
   | { kind: 'upgraded' }
   | { kind: 'responded' }
   | { kind: 'client_gone' }
-  | { kind: 'failed'; status: 502 | 504; reason: 'connect_failure' | 'upgrade_timeout' };
+  | {
+      kind: 'failed';
+      status: 502 | 503 | 504;
+      reason: 'connect_failure' | 'upgrade_timeout' | 'endpoint_unavailable';
+    };
 
 /**
  * Forwards a WebSocket upgrade to an endpoint and relays the connection. Connect failures and
  * timeouts before the endpoint responded are retried on other endpoints while attempts and the
- * retry budget last. A response other than 101 is passed to the client unchanged and both
- * sockets are closed, without a retry because the endpoint chose that status. The balancer
- * responds 503 with a reason when no endpoint can take the upgrade, and 502 or 504 when every
- * attempt failed.
+ * retry budget last, and so is a 503, which a stream server sends while it drains or is full.
+ * Any other response than 101 is passed to the client unchanged and both sockets are closed,
+ * without a retry because the endpoint chose that status. The balancer responds 503 with a
+ * reason when no endpoint can take the upgrade, and 502, 503 or 504 when every attempt failed.
  */
 export async function handleUpgrade(
   context: ProxyContext,
@@ -159,6 +163,17 @@ function attemptUpgrade(
     });
     upstreamRequest.on('response', (res) => {
       if (settled) return void res.destroy();
+      if (res.statusCode === 503) {
+        context.logger.info(
+          { endpoint: endpoint.id, status: res.statusCode },
+          'endpoint rejected upgrade as unavailable; trying another',
+        );
+        res.destroy();
+        upstreamRequest.destroy();
+        upstream.recordFailure(endpoint);
+        settle({ kind: 'failed', status: 503, reason: 'endpoint_unavailable' }, 'server_error');
+        return;
+      }
       const serverError = (res.statusCode ?? 502) >= 500;
       if (serverError) upstream.recordFailure(endpoint);
       settle({ kind: 'responded' }, serverError ? 'server_error' : 'client_error');

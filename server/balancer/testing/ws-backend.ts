@@ -15,6 +15,8 @@ export interface WsBackend {
   drainRequests: string[];
   /** `/readyz` answers 503 while false. */
   ready: boolean;
+  /** Status that every upgrade gets while set, as a draining stream server answers 503. */
+  rejectUpgrades: number | undefined;
   /** Overrides fields of the `/stats` answer. */
   stats: Partial<{
     connections: number;
@@ -69,10 +71,11 @@ export async function startWsBackend(name: string): Promise<WsBackend> {
   server.on('upgrade', (req, socket: Socket, head) => {
     backend.lastUpgradeHeaders = req.headers;
     const rejected = /^\/reject\/(\d{3})$/.exec(req.url ?? '');
-    if (rejected) {
+    const status = backend.rejectUpgrades ?? rejected?.[1];
+    if (status !== undefined) {
       const body = `rejected by ${name}`;
       socket.end(
-        `HTTP/1.1 ${rejected[1]} Rejected\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+        `HTTP/1.1 ${status} Rejected\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
       );
       return;
     }
@@ -98,6 +101,7 @@ export async function startWsBackend(name: string): Promise<WsBackend> {
     lastRequestHeaders: undefined,
     drainRequests: [],
     ready: true,
+    rejectUpgrades: undefined,
     stats: {},
     readyzProbes: 0,
     openSockets: () => sockets.size,
