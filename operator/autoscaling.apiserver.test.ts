@@ -18,7 +18,7 @@ import { SUBPROTOCOL } from '../server/stream/protocol.js';
 import { StreamServer } from '../server/stream/server.js';
 import { GROUP, PLURAL, VERSION } from './api/streamcluster.js';
 import { OperatorMetrics } from './controller/metrics.js';
-import type { StatsTarget } from './controller/stats.js';
+import { httpStatsFetcher, type StatsTarget } from './controller/stats.js';
 import { createKubeClients, httpStatusOf, type KubeClients } from './kube/client.js';
 import { startOperator, type OperatorHandle } from './main.js';
 import { operatorSettings } from './settings.js';
@@ -306,6 +306,20 @@ describe('autoscaling on a real API server', { skip: unavailable }, () => {
     ports.set('manual-server-1', (stubborn.address() as AddressInfo).port);
 
     const config = resolveConfig(operatorSettings, new Map(), {});
+    // Every pod maps to a local server; a pod without one maps to a closed port.
+    const serverAddress = async (target: StatsTarget) => ({
+      ...target,
+      ip: '127.0.0.1',
+      port: ports.get(target.podName) ?? 1,
+    });
+    // The servers report the event-loop utilization of this process, which the API server
+    // calls and the machine's load drive. A fixed low value leaves connections as the only
+    // metric the autoscaler acts on.
+    const readStats = httpStatsFetcher();
+    const fetchStats = async (target: StatsTarget) => ({
+      ...(await readStats(await serverAddress(target))),
+      eventLoopUtilization: 0.01,
+    });
     operator = await startOperator(
       {
         ...config,
@@ -319,12 +333,8 @@ describe('autoscaling on a real API server', { skip: unavailable }, () => {
         clients,
         logger: process.env.TEST_LOG ? createLogger({ name: 'operator' }) : silentLogger,
         metrics: new OperatorMetrics(),
-        // Every pod maps to a local server; a pod without one maps to a closed port.
-        serverAddress: async (target: StatsTarget) => ({
-          ...target,
-          ip: '127.0.0.1',
-          port: ports.get(target.podName) ?? 1,
-        }),
+        serverAddress,
+        fetchStats,
         controller: { progressMs: 300, drainStepMs: 200 },
       },
     );
@@ -358,7 +368,6 @@ describe('autoscaling on a real API server', { skip: unavailable }, () => {
         minReplicas: 2,
         maxReplicas: 4,
         targetConnectionsPerServer: 3,
-        // Servers share this process's event loop, so utilization must not drive the count.
         targetEventLoopUtilization: 1,
         behavior: { scaleDown: { stabilizationWindowSeconds: 2 } },
       },
