@@ -79,14 +79,20 @@ const rows: RowSpec[] = [
         ],
       },
       {
-        title: 'Event loop utilization',
-        description: 'Share of time each server event loop was busy.',
+        title: 'Utilization',
+        description:
+          'Share of time each server was busy: its event loop, and its busiest worker pool ' +
+          '(embedding or parsing).',
         type: 'timeseries',
         unit: 'percentunit',
         queries: [
           {
             expr: `max by (pod) (streamcluster_server_event_loop_utilization{${CLUSTER}})`,
-            legend: '{{pod}}',
+            legend: '{{pod}} event loop',
+          },
+          {
+            expr: `max by (pod) (streamcluster_server_worker_utilization{${CLUSTER}})`,
+            legend: '{{pod}} workers',
           },
         ],
       },

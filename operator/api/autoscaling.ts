@@ -47,7 +47,7 @@ export const behavior = object(
   { description: 'Stabilization windows and rate policies per direction.' },
 );
 
-/** Autoscaling of the stream servers on open connections and event-loop load. */
+/** Autoscaling of the stream servers on open connections and load. */
 export const autoscaling = object(
   {
     enabled: boolean({
@@ -60,7 +60,9 @@ export const autoscaling = object(
       minimum: 1,
     }).default(300),
     targetEventLoopUtilization: number({
-      description: 'Event-loop utilisation per server to aim for, from 0 to 1.',
+      description:
+        'Utilization per server to aim for, from 0 to 1. A server reports the busier of its ' +
+        'event loop and its embedding or parsing workers.',
       minimum: 0.05,
       maximum: 1,
     }).default(0.7),

@@ -14,6 +14,7 @@ const SECOND = 1000;
 interface ServerLoad {
   connections?: number;
   elu?: number;
+  workers?: number;
   inflight?: number;
   draining?: boolean;
   ageMs?: number;
@@ -25,6 +26,7 @@ function server(index: number, load: ServerLoad, nowMs = T0): ServerReading {
     sample: {
       connections: load.connections ?? 0,
       eventLoopUtilization: load.elu ?? 0.1,
+      workerUtilization: load.workers ?? 0,
       inflightIngests: load.inflight ?? 0,
       draining: load.draining ?? false,
       documents: 0,
@@ -118,7 +120,16 @@ describe('decide: tolerance and metrics', () => {
       name: 'scales up on event-loop utilization alone',
       input: { currentReplicas: 3, readings: servers(3, { connections: 100, elu: 0.95 }) },
       desired: 5,
-      reason: /^scaled from 3 to 5: event-loop utilization 0.95 over target 0.70$/,
+      reason: /^scaled from 3 to 5: utilization 0.95 over target 0.70$/,
+    },
+    {
+      name: 'scales up on busy embedding workers while the event loop idles',
+      input: {
+        currentReplicas: 2,
+        readings: servers(2, { connections: 1, elu: 0.05, workers: 0.98 }),
+      },
+      desired: 3,
+      reason: /^scaled from 2 to 3: utilization 0.98 over target 0.70$/,
     },
     {
       name: 'takes the larger count when both metrics are over',

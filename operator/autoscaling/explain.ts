@@ -20,7 +20,7 @@ export function describeProposal(proposal: MetricProposal): string {
     );
   }
   return (
-    `event-loop utilization ${proposal.perServer.toFixed(2)} ` +
+    `utilization ${proposal.perServer.toFixed(2)} ` +
     `${relation} target ${proposal.target.toFixed(2)}`
   );
 }

@@ -30,6 +30,11 @@ function findProblems(record: Record<string, unknown>): string[] {
       `eventLoopUtilization must be a number from 0 to 1, got ${describe(utilization)}`,
     );
   }
+  // Optional: servers that embed on the event loop do not report it.
+  const workers = record.workerUtilization;
+  if (workers !== undefined && (!isCount(workers) || (workers as number) > 1)) {
+    problems.push(`workerUtilization must be a number from 0 to 1, got ${describe(workers)}`);
+  }
   if (typeof record.draining !== 'boolean') {
     problems.push(`draining must be a boolean, got ${describe(record.draining)}`);
   }
@@ -38,7 +43,7 @@ function findProblems(record: Record<string, unknown>): string[] {
 
 /**
  * Parses the body of a stream server's `/stats`, the one parser for the autoscaler and status.
- * Fields other than the six the operator reads are ignored. Throws InvalidStatsError naming every
+ * Fields other than the seven the operator reads are ignored. Throws InvalidStatsError naming every
  * invalid field.
  */
 export function parseStats(text: string): ServerStats {
@@ -59,6 +64,7 @@ export function parseStats(text: string): ServerStats {
   return {
     connections: record.connections as number,
     eventLoopUtilization: record.eventLoopUtilization as number,
+    workerUtilization: (record.workerUtilization as number | undefined) ?? 0,
     inflightIngests: record.inflightIngests as number,
     draining: record.draining as boolean,
     documents: record.documents as number,

@@ -4,6 +4,11 @@ export interface ServerStats {
   connections: number;
   /** Share of time the event loop was busy over the server's last measurement, 0 to 1. */
   eventLoopUtilization: number;
+  /**
+   * Share of time the server's busiest worker pool (embedding or parsing) was busy, 0 to 1.
+   * CPU-heavy ingestion runs in these workers, so it shows here rather than on the event loop.
+   */
+  workerUtilization: number;
   /** Documents being ingested. */
   inflightIngests: number;
   /** Whether the server is draining before its removal or shutdown. */
@@ -32,6 +37,14 @@ export interface ServerReading {
 /** Age after which a sample counts as missing, in milliseconds: twice a 15 s reading interval. */
 export const DEFAULT_MAX_SAMPLE_AGE_MS = 30_000;
 
+/**
+ * The load figure the autoscaler scales on: the busier of the event loop and the worker pools,
+ * since either one saturated slows every stream on the server.
+ */
+export function utilizationOf(stats: ServerStats): number {
+  return Math.max(stats.eventLoopUtilization, stats.workerUtilization);
+}
+
 /** Fresh samples of one decision, with the servers they leave uncovered. */
 export interface FreshSamples {
   samples: ServerSample[];
@@ -42,7 +55,12 @@ export interface FreshSamples {
 
 function isUsable(sample: ServerSample | undefined): sample is ServerSample {
   if (!sample) return false;
-  const figures = [sample.connections, sample.eventLoopUtilization, sample.inflightIngests];
+  const figures = [
+    sample.connections,
+    sample.eventLoopUtilization,
+    sample.workerUtilization,
+    sample.inflightIngests,
+  ];
   return figures.every((value) => Number.isFinite(value) && value >= 0);
 }
 

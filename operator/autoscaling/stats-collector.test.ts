@@ -77,12 +77,19 @@ describe('StatsCollector', () => {
     assert.deepEqual(reading?.sample, {
       connections: 12,
       eventLoopUtilization: 0.25,
+      workerUtilization: 0,
       inflightIngests: 1,
       draining: false,
       documents: 3,
       chunks: 40,
       sampledAtMs: clock.nowMs,
     });
+  });
+
+  it('reads the worker utilization of a server that reports it', async () => {
+    const target = await serve('demo-server-0', json({ ...VALID, workerUtilization: 0.8 }));
+    const [reading] = await new StatsCollector().collect([target]);
+    assert.equal(reading?.sample?.workerUtilization, 0.8);
   });
 
   it('times out a slow server', async () => {
@@ -133,6 +140,11 @@ describe('StatsCollector', () => {
       name: 'utilization above 1',
       handler: json({ ...VALID, eventLoopUtilization: 3 }),
       error: /eventLoopUtilization must be a number from 0 to 1, got 3/,
+    },
+    {
+      name: 'worker utilization that is not a fraction',
+      handler: json({ ...VALID, workerUtilization: 'busy' }),
+      error: /workerUtilization must be a number from 0 to 1, got "busy"/,
     },
     {
       name: 'a negative count',

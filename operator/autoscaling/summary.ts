@@ -1,5 +1,5 @@
 import { proposeReplicas, type MetricProposal } from './proposal.js';
-import type { FreshSamples } from './readings.js';
+import { utilizationOf, type FreshSamples } from './readings.js';
 import type { AutoscalingSpec } from './spec.js';
 
 /** Figures behind one decision, for status, Events and logs. */
@@ -14,9 +14,12 @@ export interface MetricsSummary {
   drainingServers: number;
   /** Open connections over all fresh samples. */
   totalConnections: number;
-  /** Event-loop utilization summed over fresh samples and divided by the current count. */
+  /**
+   * Utilization, the busier of each server's event loop and worker pools, summed over fresh
+   * samples and divided by the current count.
+   */
   averageEventLoopUtilization: number;
-  /** Highest event-loop utilization of one server; 0 without samples. */
+  /** Highest utilization of one server; 0 without samples. */
   maxEventLoopUtilization: number;
   /** Documents being ingested over all fresh samples. */
   inflightIngests: number;
@@ -37,7 +40,7 @@ export function summarizeMetrics(
 ): MetricsSummary {
   const { samples, missingServers, drainingServers } = fresh;
   const totalConnections = sum(samples.map((sample) => sample.connections));
-  const totalUtilization = sum(samples.map((sample) => sample.eventLoopUtilization));
+  const totalUtilization = sum(samples.map(utilizationOf));
   const canPropose = samples.length > 0 && currentReplicas > 0;
   const propose = (metric: MetricProposal['metric'], total: number, target: number) =>
     proposeReplicas(metric, total, target, currentReplicas, missingServers, spec.tolerance);
@@ -49,7 +52,7 @@ export function summarizeMetrics(
     drainingServers,
     totalConnections,
     averageEventLoopUtilization: currentReplicas > 0 ? totalUtilization / currentReplicas : 0,
-    maxEventLoopUtilization: Math.max(0, ...samples.map((sample) => sample.eventLoopUtilization)),
+    maxEventLoopUtilization: Math.max(0, ...samples.map(utilizationOf)),
     inflightIngests: sum(samples.map((sample) => sample.inflightIngests)),
     proposals: canPropose
       ? [

@@ -56,6 +56,7 @@ function reading(ordinal: number, connections: number, draining = false): Server
     sample: {
       connections,
       eventLoopUtilization: 0.1,
+      workerUtilization: 0,
       inflightIngests: 0,
       draining,
       documents: 0,

@@ -153,6 +153,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     perMessageDeflate: config.perMessageDeflate,
     highWaterMarkBytes: config.sendHighWaterMarkBytes,
     hardLimitBytes: config.sendHardLimitBytes,
+    workerBusyTime: () => [parser.busyTime(), ...(embedder.busyTime ? [embedder.busyTime()] : [])],
   });
   await server.listen(config.port, config.host);
 

@@ -8,6 +8,8 @@ export interface LoadReport {
   inflightIngests: number;
   /** Event loop utilization from 0 to 1. */
   eventLoopUtilization: number;
+  /** The busiest worker pool's utilization from 0 to 1; 0 when the server does not report it. */
+  workerUtilization: number;
   /** True once the endpoint drains: it wants no new connections. */
   draining: boolean;
   /** Clock time the report arrived, in ms. */

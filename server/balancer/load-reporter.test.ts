@@ -14,9 +14,21 @@ test('load report accepts the stats contract', () => {
     connections: 12,
     inflightIngests: 1,
     eventLoopUtilization: 0.42,
+    workerUtilization: 0,
     draining: false,
     receivedAtMs: 5,
   });
+});
+
+test('load report reads the worker utilization when the server sends it', () => {
+  const body = JSON.stringify({
+    connections: 0,
+    inflightIngests: 2,
+    eventLoopUtilization: 0.05,
+    workerUtilization: 0.97,
+    draining: false,
+  });
+  assert.equal(parseLoadReport(body, 0)?.workerUtilization, 0.97);
 });
 
 test('load report keeps the server id', () => {
@@ -37,6 +49,7 @@ test('load report rejects malformed bodies', () => {
     '{"connections":1,"inflightIngests":0,"eventLoopUtilization":0.1}',
     '{"connections":"1","inflightIngests":0,"eventLoopUtilization":0.1,"draining":false}',
     '{"connections":-1,"inflightIngests":0,"eventLoopUtilization":0.1,"draining":false}',
+    '{"connections":1,"inflightIngests":0,"eventLoopUtilization":0.1,"workerUtilization":"high","draining":false}',
   ];
   for (const body of bodies) assert.equal(parseLoadReport(body, 0), undefined, body);
 });

@@ -74,17 +74,25 @@ export function parseLoadReport(body: string, receivedAtMs: number): LoadReport 
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const { connections, inflightIngests, eventLoopUtilization, draining, serverId } =
-    value as Record<string, unknown>;
+  const {
+    connections,
+    inflightIngests,
+    eventLoopUtilization,
+    workerUtilization,
+    draining,
+    serverId,
+  } = value as Record<string, unknown>;
   const isCount = (n: unknown): n is number =>
     typeof n === 'number' && Number.isFinite(n) && n >= 0;
   if (!isCount(connections) || !isCount(inflightIngests) || !isCount(eventLoopUtilization))
     return undefined;
   if (typeof draining !== 'boolean') return undefined;
+  if (workerUtilization !== undefined && !isCount(workerUtilization)) return undefined;
   return {
     connections,
     inflightIngests,
     eventLoopUtilization: Math.min(1, eventLoopUtilization),
+    workerUtilization: Math.min(1, workerUtilization ?? 0),
     draining,
     receivedAtMs,
     ...(typeof serverId === 'string' ? { serverId } : {}),

@@ -18,7 +18,8 @@ type Step =
   /** Closes `count` sessions held on an endpoint. */
   | { close: string; count: number }
   | { latencyMs: Record<string, number> }
-  | { eventLoopUtilization: Record<string, number> };
+  | { eventLoopUtilization: Record<string, number> }
+  | { workerUtilization: Record<string, number> };
 
 interface Scenario {
   name: string;
@@ -130,6 +131,13 @@ const scenarios: Scenario[] = [
     config: { algorithm: 'latency-aware' },
     endpoints: [ep('a'), ep('b')],
     steps: [{ eventLoopUtilization: { a: 0.75, b: 0 } }, { open: 50 }],
+    connections: { a: 10, b: 40 },
+  },
+  {
+    name: 'latency aware lowers busy embedding workers',
+    config: { algorithm: 'latency-aware' },
+    endpoints: [ep('a'), ep('b')],
+    steps: [{ workerUtilization: { a: 0.75, b: 0 } }, { open: 50 }],
     connections: { a: 10, b: 40 },
   },
   {
@@ -341,11 +349,14 @@ function run(scenario: Scenario) {
     else if ('latencyMs' in step) {
       for (const [name, ms] of Object.entries(step.latencyMs)) find(name).recordLatency(ms, 1);
     } else {
-      for (const [name, elu] of Object.entries(step.eventLoopUtilization)) {
+      const workers = 'workerUtilization' in step;
+      const shares = workers ? step.workerUtilization : step.eventLoopUtilization;
+      for (const [name, share] of Object.entries(shares)) {
         find(name).load = {
           connections: 0,
           inflightIngests: 0,
-          eventLoopUtilization: elu,
+          eventLoopUtilization: workers ? 0 : share,
+          workerUtilization: workers ? share : 0,
           draining: false,
           receivedAtMs: nowMs,
         };

@@ -146,7 +146,10 @@ export class Upstream {
     let weight = endpoint.weight * slowStartFactor(endpoint, nowMs, this.config.slowStart);
     if (this.config.algorithm === 'latency-aware') {
       const load = endpoint.freshLoad(nowMs, this.loadMaxAgeMs());
-      if (load) weight *= Math.max(0.05, 1 - load.eventLoopUtilization);
+      if (load) {
+        const busy = Math.max(load.eventLoopUtilization, load.workerUtilization);
+        weight *= Math.max(0.05, 1 - busy);
+      }
     }
     return weight;
   }

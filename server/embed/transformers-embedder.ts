@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 
+import type { WorkerBusyTime } from '../core/busy-time.js';
 import { ValidationError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { EmbedWorkerData, EmbedWorkerInfo, EmbedWorkerResult } from './embed-worker.js';
@@ -195,6 +196,10 @@ class TransformersEmbedder implements Embedder {
       }
     }
     return counts;
+  }
+
+  busyTime(): WorkerBusyTime {
+    return this.parts.pool.busyTime();
   }
 
   async close(): Promise<void> {

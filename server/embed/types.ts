@@ -1,3 +1,5 @@
+import type { WorkerBusyTime } from '../core/busy-time.js';
+
 /** Turns texts into unit-length vectors whose inner product is their cosine similarity. */
 export interface Embedder {
   /** Vector length, such as 384 for all-MiniLM-L6-v2. */
@@ -11,4 +13,6 @@ export interface Embedder {
   /** Counts model tokens (without special tokens) of each text, for chunk sizing. */
   countTokens(texts: string[]): Promise<number[]>;
   close(): Promise<void>;
+  /** Time spent embedding, for an embedder that runs in worker threads. */
+  busyTime?(): WorkerBusyTime;
 }

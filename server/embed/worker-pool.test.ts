@@ -50,6 +50,21 @@ describe('WorkerPool', () => {
     assert.equal(new Set(results.map((result) => result.threadId)).size, 2);
   });
 
+  test('counts the time its workers spend on requests', async () => {
+    const before = pool.busyTime();
+    assert.equal(before.pool, 'echo');
+    assert.equal(before.workers, 2);
+    const running = pool.run({ text: 'slow', delayMs: 300 });
+    await sleep(100);
+    const during = pool.busyTime().busyMs - before.busyMs;
+    assert.ok(during >= 50, `a running request counts while it runs, got ${during} ms`);
+    await running;
+    const spent = pool.busyTime().busyMs - before.busyMs;
+    assert.ok(spent >= 290, `the request's 300 ms are counted, got ${spent} ms`);
+    await sleep(100);
+    assert.equal(pool.busyTime().busyMs - before.busyMs, spent, 'an idle pool adds nothing');
+  });
+
   test('worker exit fails its request and is replaced', async () => {
     await assert.rejects(pool.run({ text: 'exit' }), {
       code: 'EMBED_WORKER_CRASHED',

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
+import { BusyClock, type WorkerBusyTime } from '../core/busy-time.js';
 
 import type { Logger } from '../core/logger.js';
 import { EmbedderClosedError, EmbedWorkerError, reviveError } from './errors.js';
@@ -62,11 +63,18 @@ export class WorkerPool<Info, Request, Result> {
   private closed = false;
   private restartFailures = 0;
   private failure?: Error;
+  private readonly clock: BusyClock;
 
   private constructor(options: WorkerPoolOptions) {
     this.options = options;
     this.size = options.size;
     this.logger = options.logger;
+    this.clock = new BusyClock(options.name, options.size);
+  }
+
+  /** Time the workers have spent on requests, for the server's load report. */
+  busyTime(): WorkerBusyTime {
+    return this.clock.read();
   }
 
   /** Workers that have loaded and serve requests; lower than `size` while a replacement starts. */
@@ -168,6 +176,7 @@ export class WorkerPool<Info, Request, Result> {
       const slot = this.idle.pop() as Slot<Request, Result>;
       const task = this.queue.shift() as Task<Request, Result>;
       slot.task = task;
+      this.clock.start(slot);
       const message: WorkerRequest<Request> = { id: task.id, request: task.request };
       slot.worker.postMessage(message);
     }
@@ -175,6 +184,7 @@ export class WorkerPool<Info, Request, Result> {
 
   private release(slot: Slot<Request, Result>): void {
     slot.task = undefined;
+    this.clock.stop(slot);
     if (this.closed) {
       void slot.worker.terminate();
       return;
@@ -233,6 +243,7 @@ export class WorkerPool<Info, Request, Result> {
 
   private handleExit(slot: Slot<Request, Result>, code: number, rejectStart: (e: Error) => void) {
     this.slots.delete(slot);
+    this.clock.stop(slot);
     const idleIndex = this.idle.indexOf(slot);
     if (idleIndex >= 0) this.idle.splice(idleIndex, 1);
     if (this.closed) return;

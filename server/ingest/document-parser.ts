@@ -1,4 +1,5 @@
 import type { Logger } from '../core/logger.js';
+import type { WorkerBusyTime } from '../core/busy-time.js';
 import { silentLogger } from '../core/logger.js';
 import { ValidationError } from '../core/errors.js';
 import type { DocumentType, ParsedPage } from './types.js';
@@ -78,6 +79,11 @@ export class DocumentParser {
     ];
     if (problems.length > 0) throw new ValidationError(problems);
     this.pool = new ParserPool({ workers, memoryLimitMb, logger: this.logger });
+  }
+
+  /** Time the parse workers have spent on documents, for the server's load report. */
+  busyTime(): WorkerBusyTime {
+    return this.pool.busyTime();
   }
 
   /**

@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
 import { ValidationError } from '../core/errors.js';
+import { BusyClock, type WorkerBusyTime } from '../core/busy-time.js';
 import type { DocumentType, ParsedPage } from './types.js';
 import { DocumentTooLargeError, ParserFailedError, ParseTimeoutError } from './errors.js';
 import { PDFJS_MODULES } from './pdf-extract.js';
@@ -97,6 +98,7 @@ export class ParserPool {
   private readonly queue: Task[] = [];
   private nextId = 1;
   private closed = false;
+  private readonly clock: BusyClock;
 
   constructor(options: ParserPoolOptions = {}) {
     this.memoryLimitMb = options.memoryLimitMb ?? PARSER_POOL_DEFAULTS.memoryLimitMb;
@@ -104,11 +106,17 @@ export class ParserPool {
     const workers = options.workers ?? PARSER_POOL_DEFAULTS.workers;
     const problems = parserPoolOptionProblems(workers, this.memoryLimitMb);
     if (problems.length > 0) throw new ValidationError(problems);
+    this.clock = new BusyClock('parsing', workers);
     this.slots = Array.from({ length: workers }, () => ({
       worker: undefined,
       task: undefined,
       timer: undefined,
     }));
+  }
+
+  /** Time the workers have spent on documents, for the server's load report. */
+  busyTime(): WorkerBusyTime {
+    return this.clock.read();
   }
 
   /** Parses one document; the bytes are copied, so the caller keeps its buffer. */
@@ -149,6 +157,7 @@ export class ParserPool {
   private start(slot: Slot, task: Task): void {
     const worker = slot.worker ?? this.spawn(slot);
     slot.task = task;
+    this.clock.start(slot);
     slot.timer = setTimeout(() => this.handleTimeout(slot, task), task.options.timeoutMs);
     const { type, password, maxPages, minCharsPerPage } = task.options;
     const job: ParseJob = {
@@ -218,6 +227,7 @@ export class ParserPool {
   private finish(slot: Slot, pages: ParsedPage[] | undefined, error?: Error): void {
     const task = slot.task;
     clearTimeout(slot.timer);
+    this.clock.stop(slot);
     slot.task = undefined;
     slot.timer = undefined;
     slot.worker?.unref();

@@ -13,6 +13,7 @@ export class StreamMetrics {
   readonly searchSeconds: Histogram;
   readonly firstTokenSeconds: Histogram;
   readonly eventLoopUtilization: Gauge;
+  readonly workerUtilization: Gauge;
   readonly indexDocuments: Gauge;
   readonly indexChunks: Gauge;
   readonly lastAppliedSeq: Gauge;
@@ -83,7 +84,14 @@ export class StreamMetrics {
     });
     this.eventLoopUtilization = new Gauge({
       name: 'streamcluster_server_event_loop_utilization',
-      help: 'Share of the last sampling window the event loop was busy, from 0 to 1.',
+      help: 'Share of time the event loop was busy, averaged over about ten seconds, from 0 to 1.',
+      registers,
+    });
+    this.workerUtilization = new Gauge({
+      name: 'streamcluster_server_worker_utilization',
+      help:
+        'Share of time the busiest worker pool (embedding or parsing) spent on requests, ' +
+        'averaged over about ten seconds, from 0 to 1.',
       registers,
     });
     this.indexDocuments = new Gauge({

@@ -5,6 +5,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket } from 'ws';
 
+import { busiestPoolUtilization, type WorkerBusyTime } from '../core/busy-time.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { StreamConnection, type ConnectionLimits } from './connection.js';
 import type { DataPlane } from './data-plane.js';
@@ -48,6 +49,11 @@ export interface StreamServerOptions {
   /** Largest top-k a request may ask for. Default 100. */
   maxTopK?: number;
   journal?: JournalOptions;
+  /**
+   * Busy time of the process's worker pools (embedding, parsing), read every second. Their
+   * utilization is reported beside the event loop's, because CPU-heavy ingestion runs there.
+   */
+  workerBusyTime?: () => WorkerBusyTime[];
 }
 
 /** Options of {@link StreamServer.drain}. */
@@ -83,6 +89,8 @@ export class StreamServer {
   private eluTimer?: NodeJS.Timeout;
   private eluSample: EventLoopUtilization = performance.eventLoopUtilization();
   private elu = 0;
+  private workerSample: { atMs: number; pools: WorkerBusyTime[] } = { atMs: 0, pools: [] };
+  private workerUtilization = 0;
 
   constructor(private readonly options: StreamServerOptions) {
     this.log = options.logger ?? silentLogger;
@@ -147,6 +155,7 @@ export class StreamServer {
       connections: this.connections.size,
       inflightIngests: this.load.inflightIngests,
       eventLoopUtilization: Number(this.elu.toFixed(4)),
+      workerUtilization: Number(this.workerUtilization.toFixed(4)),
       draining: this.draining,
       ready: this.readiness().ready,
       documents: data.documents,
@@ -268,6 +277,20 @@ export class StreamServer {
     // looking like sustained load to the autoscaler.
     this.elu = this.elu * 0.9 + delta.utilization * 0.1;
     this.metrics.eventLoopUtilization.set(this.elu);
+    this.sampleWorkers();
+  }
+
+  /** The busiest worker pool's share of time on requests, averaged as the event loop's. */
+  private sampleWorkers(): void {
+    if (!this.options.workerBusyTime) return;
+    const pools = this.options.workerBusyTime();
+    const atMs = performance.now();
+    const previous = this.workerSample;
+    this.workerSample = { atMs, pools };
+    if (previous.atMs === 0) return;
+    const share = busiestPoolUtilization(previous.pools, pools, atMs - previous.atMs);
+    this.workerUtilization = this.workerUtilization * 0.9 + share * 0.1;
+    this.metrics.workerUtilization.set(this.workerUtilization);
   }
 
   private readiness(): { ready: boolean; reason?: string } {

@@ -254,6 +254,26 @@ describe('stream server', () => {
     assert.match(metrics, /streamcluster_server_connections \d+/);
     assert.match(metrics, /streamcluster_server_first_token_seconds_count [1-9]/);
   });
+
+  it('reports CPU-heavy ingestion as worker utilization, not event-loop load', async () => {
+    const topics = ['granite', 'harbour', 'lamp', 'keeper', 'tide', 'storm', 'ledger', 'frost'];
+    const text = Array.from(
+      { length: 600 },
+      (_, index) =>
+        `Entry ${index}: the ${topics[index % 8]} near the ${topics[(index * 3) % 8]} ` +
+        `was logged by keeper ${index % 37} on day ${index % 365}.`,
+    ).join(' ');
+    await client.ingest(Buffer.from(text), { name: 'logbook.txt' });
+    // Both figures decay by a tenth per second, so right after the ingest they still show it.
+    const stats = (await (await fetch(`${server.httpUrl}/stats`)).json()) as Record<string, number>;
+    assert.ok(stats.workerUtilization! >= 0.1, `worker utilization ${stats.workerUtilization}`);
+    assert.ok(
+      stats.workerUtilization! > stats.eventLoopUtilization!,
+      `embedding runs in workers: ${stats.workerUtilization} > ${stats.eventLoopUtilization}`,
+    );
+    const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    assert.match(metrics, /streamcluster_server_worker_utilization 0\.[1-9]/);
+  });
 });
 
 describe('stream server limits', () => {
