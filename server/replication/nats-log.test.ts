@@ -117,6 +117,32 @@ describe('nats log on one server', () => {
     await log.close();
   });
 
+  test('nats log follower gets a large record after many small', async () => {
+    const log = await open();
+    const delivered = new Map<number, number>();
+    const reading = new AbortController();
+    const follower = (async () => {
+      for await (const entry of log.read(1, { signal: reading.signal })) {
+        delivered.set(entry.seq, performance.now());
+      }
+    })();
+    // Small records first, as conversation turns are, while the follower keeps up.
+    for (const i of range(1, 300)) {
+      await log.append({ type: 'document.delete', documentId: `small-${i}` });
+    }
+    const appendedAt = performance.now();
+    const seq = await log.append(makeDocumentRecord({ name: 'after-small', chunkCount: 60 }));
+
+    // Normal delivery takes milliseconds; a stalled reader waits for missed heartbeats (30 s).
+    while (!delivered.has(seq) && performance.now() - appendedAt < 10_000) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    reading.abort();
+    await follower;
+    assert.ok(delivered.has(seq), `record ${seq} was not delivered within 10 s`);
+    await log.close();
+  });
+
   test('nats log reuses the sequence of an abandoned record', async () => {
     const log = await open({ abandonedRecordTimeoutMs: 200 });
     await log.append({ type: 'document.delete', documentId: 'one' });

@@ -83,6 +83,8 @@ interface StreamTail {
  */
 const CONFLICT_CODES = new Set([10058, 10065]);
 const HEADER_ALLOWANCE_BYTES = 64 * 1024;
+/** Parts a reader asks NATS for at a time. */
+const READ_BATCH = 16;
 const MAX_DEFAULT_PART_BYTES = 8 * 1024 * 1024;
 const RETRY_DELAY_MS = 100;
 const TAIL_POLL_MS = 50;
@@ -390,9 +392,11 @@ export class NatsLog implements DocumentLog {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: startStreamSeq,
     });
-    const messages = await consumer.consume({
-      max_bytes: 4 * (this.#partBytes + HEADER_ALLOWANCE_BYTES),
-    });
+    // A message budget, not a byte budget: nats.js 3.4 tops a byte budget up with pulls as small
+    // as the bytes just consumed, so after many small records a large part exceeds every open
+    // pull, and the reader stalls until two idle heartbeats (30 s) are missed. At most
+    // READ_BATCH parts are buffered, each under the server's max_payload.
+    const messages = await consumer.consume({ max_messages: READ_BATCH });
     const stop = (): void => void messages.stop();
     signal.addEventListener('abort', stop, { once: true });
     try {
