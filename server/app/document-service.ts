@@ -162,9 +162,7 @@ export class DocumentService implements DataPlane {
         dimension: this.options.embedder.dimension,
         vectors,
       });
-      await this.waiter.waitFor(appended, {
-        timeoutMs: this.options.consistencyTimeoutMs ?? 30_000,
-      });
+      await this.waiter.waitFor(appended, { timeoutMs: this.ownWriteTimeoutMs() });
       return appended;
     });
     onProgress('index', chunks.length, chunks.length);
@@ -237,8 +235,17 @@ export class DocumentService implements DataPlane {
       return { seq: this.waiter.value, found: false };
     const found = true;
     const seq = await this.append({ type: 'document.delete', documentId });
-    await this.waiter.waitFor(seq, { timeoutMs: this.options.consistencyTimeoutMs ?? 30_000 });
+    await this.waiter.waitFor(seq, { timeoutMs: this.ownWriteTimeoutMs() });
     return { seq, found };
+  }
+
+  /**
+   * Returns the wait for this server to apply its own append. The record is already stored in
+   * the log, so a short read timeout would report a stored document as failed; the wait is at
+   * least 30 s.
+   */
+  private ownWriteTimeoutMs(): number {
+    return Math.max(this.options.consistencyTimeoutMs ?? 0, 30_000);
   }
 
   private async retrieve(
