@@ -5,7 +5,6 @@
 // 2. scale-in from 5 to 2 servers while every client asks questions in a loop: answers that fail
 //    or differ from the reference count as dropped streams, and the drain's duration.
 // Usage: npx tsx scripts/bench/autoscale.ts [clients=20]
-// NOTE: this script compiles but has not been run to completion yet.
 import { loadavg } from 'node:os';
 import { StreamClusterClient } from '../../client/client.js';
 import { createLogger, silentLogger } from '../../server/core/logger.js';
@@ -147,13 +146,27 @@ try {
       `new server ready after ${(readyMs / 1000).toFixed(1)} s, load average ${loadavg()[0]!.toFixed(1)}`,
   );
 
-  // Five servers, then a scale-in to two under load.
+  // Five servers, then a scale-in to two under load. The clients reconnect once the five are
+  // ready, so that the balancer spreads them over all five and the removed servers carry some.
+  for (const client of clients.splice(0)) client.close();
   await cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(spec(5)) });
   await waitUntil(
     'five ready servers',
     async () => (await kubectlJson(['get', 'stc', NAME])).status?.readyReplicas === 5,
     900_000,
     1000,
+  );
+  while (clients.length < clientCount) await open();
+  const spread = new Map<string, number>();
+  for (const client of clients) {
+    const server = client.connectedServerId ?? 'unknown';
+    spread.set(server, (spread.get(server) ?? 0) + 1);
+  }
+  const onRemoved = clients.filter(
+    (client) => !/-server-[01]$/.test(client.connectedServerId ?? ''),
+  ).length;
+  console.log(
+    `clients per server before the scale-in: ${[...spread].map(([id, n]) => `${id} ${n}`).join(', ')}`,
   );
   let asking = true;
   let completed = 0;
@@ -186,10 +199,15 @@ try {
   const reconnects =
     clients.reduce((sum, client) => sum + client.counters.reconnects, 0) - reconnectsBefore;
   const forced = (await events('ForcedScaleIn')).length;
+  const stranded = clients.filter(
+    (client) => !/-server-[01]$/.test(client.connectedServerId ?? ''),
+  ).length;
   console.log(
-    `scale-in 5 to 2 under load: ${(scaleInMs / 1000).toFixed(1)} s from the spec change to 2 ` +
-      `replicas, ${completed} answers complete, ${failed} failed, ${differing} differing, ` +
-      `${reconnects} reconnects, ${forced} forced removals, load average ${loadavg()[0]!.toFixed(1)}`,
+    `scale-in 5 to 2 under load: ${onRemoved} of ${clients.length} clients on removed servers, ` +
+      `${(scaleInMs / 1000).toFixed(1)} s from the spec change to 2 replicas, ` +
+      `${completed} answers complete, ${failed} failed, ${differing} differing, ` +
+      `${reconnects} reconnects, ${forced} forced removals, ${stranded} clients not on the ` +
+      `remaining servers, load average ${loadavg()[0]!.toFixed(1)}`,
   );
   await operator.stop();
 } finally {

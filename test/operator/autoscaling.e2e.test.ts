@@ -4,6 +4,7 @@
 // (reached from the host through a forwarder), cross the connections target, and the test
 // watches a server being added; then most clients leave and the test watches the added server
 // drain and go while the remaining clients keep asking, every answer complete and in order.
+// Last, CPU-heavy ingestion alone, with few connections, adds a server again.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { StreamClusterClient } from '../../client/client.js';
@@ -136,7 +137,8 @@ describe('autoscaling on the test cluster', { skip }, () => {
     for (const client of clients) client.close();
     await operator?.stop();
     for (const pending of forwards.values()) await (await pending).close();
-    await cluster?.stop();
+    // TEST_KEEP_CLUSTER=1 keeps the folder with the pod logs for a failed run.
+    await cluster?.stop({ keep: process.env.TEST_KEEP_CLUSTER === '1' });
   });
 
   it('starts one server behind the balancer', async () => {
@@ -224,5 +226,50 @@ describe('autoscaling on the test cluster', { skip }, () => {
       assert.equal(client.connectedServerId, `${NAME}-server-0`);
       assert.ok(client.counters.reconnects >= 1, 'the client moved off the drained server');
     }
+  });
+
+  it('adds a server for CPU-heavy ingestion', async () => {
+    // Connections stay far below their target, so only the embedding workers' load can scale.
+    await cluster.kubectl([
+      'patch',
+      'stc',
+      NAME,
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        spec: {
+          servers: {
+            autoscaling: { targetConnectionsPerServer: 100, targetEventLoopUtilization: 0.3 },
+          },
+        },
+      }),
+    ]);
+    const byIngestion = async () =>
+      (await eventsOf('ScaledUp')).find((event) => /: utilization /.test(event.message));
+    const client = await openClient();
+    let ingested = 0;
+    let scaled: any;
+    // Distinct documents, so none is skipped as a duplicate, until the autoscaler reacts.
+    for (let round = 0; !scaled && round < 20; round++) {
+      const text = Array.from(
+        { length: 400 },
+        (_, index) =>
+          `Round ${round} entry ${index}: the keeper logged tide ${index % 13} ` +
+          `and wind ${(index * 7) % 11} at the light of Port Alder on day ${index % 365}.`,
+      ).join(' ');
+      const result = await client.ingest(Buffer.from(text), { name: `logbook-${round}.txt` });
+      assert.ok(result.chunks > 10, `logbook ${round} made ${result.chunks} chunks`);
+      ingested++;
+      scaled = await byIngestion();
+    }
+    scaled ??= await waitUntil('ScaledUp event for ingestion', byIngestion, 30_000, 1000);
+    assert.match(scaled.message, /^Scaled from 1 to 2: utilization \d\.\d\d over target 0\.30/);
+    await waitUntil(
+      'two ready servers',
+      async () => (await stc()).status?.readyReplicas === 2,
+      300_000,
+      1000,
+    );
+    console.log(`# ingested ${ingested} documents before the ingestion load added a server`);
   });
 });
