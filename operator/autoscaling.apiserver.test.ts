@@ -9,29 +9,27 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { WebSocket } from 'ws';
-import { createLogger, silentLogger } from '../server/core/logger.js';
-import { resolveConfig } from '../server/core/config.js';
 import type { DataPlane } from '../server/stream/data-plane.js';
 import { SUBPROTOCOL } from '../server/stream/protocol.js';
 import { StreamServer } from '../server/stream/server.js';
-import { GROUP, PLURAL, VERSION } from './api/streamcluster.js';
+import { GROUP, VERSION } from './api/streamcluster.js';
 import { OperatorMetrics } from './controller/metrics.js';
 import { httpStatsFetcher, type StatsTarget } from './controller/stats.js';
-import { createKubeClients, httpStatusOf, type KubeClients } from './kube/client.js';
+import { httpStatusOf, type KubeClients } from './kube/client.js';
 import { startOperator, type OperatorHandle } from './main.js';
-import { operatorSettings } from './settings.js';
+import { apiServerUnavailable, type TestApiServer } from './testing/apiserver.js';
 import {
-  apiServerUnavailable,
-  startTestApiServer,
-  type TestApiServer,
-} from './testing/apiserver.js';
+  mergePatch,
+  startTestEnvironment,
+  streamClusterRef,
+  testLogger,
+  testOperatorConfig,
+} from './testing/environment.js';
 import { waitUntil } from './testing/wait.js';
 
 const NAMESPACE = 'autoscale-test';
 const unavailable = apiServerUnavailable();
-const mergePatch = () => setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 /** Returns a data plane with no documents: enough for connections, `/stats` and readiness. */
 function emptyDataPlane(): DataPlane {
@@ -76,13 +74,7 @@ describe('autoscaling on a real API server', { skip: unavailable }, () => {
   const stubbornRequests: string[] = [];
   let stubbornDraining = false;
 
-  const custom = (name: string) => ({
-    group: GROUP,
-    version: VERSION,
-    namespace: NAMESPACE,
-    plural: PLURAL,
-    name,
-  });
+  const custom = (name: string) => streamClusterRef(NAMESPACE, name);
   const getStc = async (name: string) =>
     (await clients.custom.getNamespacedCustomObject(custom(name))) as any;
   const statefulSetReplicas = async (name: string) => {
@@ -253,24 +245,7 @@ describe('autoscaling on a real API server', { skip: unavailable }, () => {
   };
 
   before(async () => {
-    api = await startTestApiServer();
-    clients = createKubeClients(api.kubeConfig);
-    await api.kubectl([
-      'apply',
-      '--server-side',
-      '-f',
-      'crds/streamcluster.io_streamclusters.yaml',
-    ]);
-    await api.kubectl([
-      'wait',
-      '--for=condition=Established',
-      'crd/streamclusters.streamcluster.io',
-    ]);
-    await clients.core.createNamespace({ body: { metadata: { name: NAMESPACE } } });
-    await clients.core.createNamespacedServiceAccount({
-      namespace: NAMESPACE,
-      body: { metadata: { name: 'default' } },
-    });
+    ({ api, clients } = await startTestEnvironment(NAMESPACE));
 
     for (let index = 0; index < 4; index++) {
       const server = new StreamServer({
@@ -305,7 +280,6 @@ describe('autoscaling on a real API server', { skip: unavailable }, () => {
     ports.set('manual-server-0', servers[0]!.address().port);
     ports.set('manual-server-1', (stubborn.address() as AddressInfo).port);
 
-    const config = resolveConfig(operatorSettings, new Map(), {});
     // Every pod maps to a local server; a pod without one maps to a closed port.
     const serverAddress = async (target: StatsTarget) => ({
       ...target,
@@ -321,17 +295,10 @@ describe('autoscaling on a real API server', { skip: unavailable }, () => {
       eventLoopUtilization: 0.01,
     });
     operator = await startOperator(
-      {
-        ...config,
-        leaderElect: false,
-        metricsPort: 0,
-        metricsHost: '127.0.0.1',
-        resyncSeconds: 1,
-        autoscaleIntervalSeconds: 1,
-      },
+      { ...testOperatorConfig(), autoscaleIntervalSeconds: 1 },
       {
         clients,
-        logger: process.env.TEST_LOG ? createLogger({ name: 'operator' }) : silentLogger,
+        logger: testLogger('operator'),
         metrics: new OperatorMetrics(),
         serverAddress,
         fetchStats,

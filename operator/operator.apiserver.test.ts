@@ -4,26 +4,27 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
+import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { createLogger, silentLogger } from '../server/core/logger.js';
-import { GROUP, PLURAL, VERSION, type StreamCluster } from './api/streamcluster.js';
+import { silentLogger } from '../server/core/logger.js';
+import { GROUP, VERSION, type StreamCluster } from './api/streamcluster.js';
 import { buildChildren } from './children/index.js';
 import { LeaderElector } from './controller/leader.js';
 import { OperatorMetrics } from './controller/metrics.js';
 import { Reconciler } from './controller/reconciler.js';
 import { EventRecorder } from './controller/events.js';
 import { httpStatsFetcher } from './controller/stats.js';
-import { createKubeClients, httpStatusOf, type KubeClients } from './kube/client.js';
+import { httpStatusOf, type KubeClients } from './kube/client.js';
 import { Informer } from './kube/informer.js';
 import { startOperator, type OperatorHandle } from './main.js';
-import { operatorSettings } from './settings.js';
-import { resolveConfig } from '../server/core/config.js';
+import { apiServerUnavailable, type TestApiServer } from './testing/apiserver.js';
 import {
-  apiServerUnavailable,
-  startTestApiServer,
-  type TestApiServer,
-} from './testing/apiserver.js';
+  mergePatch,
+  startTestEnvironment,
+  streamClusterRef,
+  testLogger,
+  testOperatorConfig,
+} from './testing/environment.js';
 import { withDefaults } from './testing/samples.js';
 import { waitUntil } from './testing/wait.js';
 
@@ -49,13 +50,7 @@ describe('operator on a real API server', { skip: unavailable }, () => {
     chunks: 0,
   };
 
-  const custom = (name: string) => ({
-    group: GROUP,
-    version: VERSION,
-    namespace: NAMESPACE,
-    plural: PLURAL,
-    name,
-  });
+  const custom = (name: string) => streamClusterRef(NAMESPACE, name);
   const getStc = async (name: string) =>
     (await clients.custom.getNamespacedCustomObject(custom(name))) as StreamCluster;
   const createStc = (body: StreamCluster) =>
@@ -85,44 +80,21 @@ describe('operator on a real API server', { skip: unavailable }, () => {
   };
 
   before(async () => {
-    api = await startTestApiServer();
-    clients = createKubeClients(api.kubeConfig);
-    // kubectl, because client-node's typed serializer drops `default` and `x-kubernetes-*`.
-    await api.kubectl([
-      'apply',
-      '--server-side',
-      '-f',
-      'crds/streamcluster.io_streamclusters.yaml',
-    ]);
-    await api.kubectl([
-      'wait',
-      '--for=condition=Established',
-      'crd/streamclusters.streamcluster.io',
-    ]);
-    await clients.core.createNamespace({ body: { metadata: { name: NAMESPACE } } });
-    // No controller-manager runs, so the token controller does not create this account.
-    await clients.core.createNamespacedServiceAccount({
-      namespace: NAMESPACE,
-      body: { metadata: { name: 'default' } },
-    });
+    ({ api, clients } = await startTestEnvironment(NAMESPACE));
 
     statsServer = createServer((_request, response) => response.end(JSON.stringify(statsBody)));
     await new Promise<void>((resolve) => statsServer.listen(0, '127.0.0.1', resolve));
     const statsPort = (statsServer.address() as AddressInfo).port;
     const fetchStats = httpStatsFetcher();
 
-    const config = resolveConfig(operatorSettings, new Map(), {});
-    operator = await startOperator(
-      { ...config, leaderElect: false, metricsPort: 0, metricsHost: '127.0.0.1', resyncSeconds: 1 },
-      {
-        clients,
-        logger: process.env.TEST_LOG ? createLogger({ name: 'operator' }) : silentLogger,
-        metrics: new OperatorMetrics(),
-        // Pods of this API server have no network, so a real local HTTP server serves their /stats.
-        fetchStats: (target) => fetchStats({ ...target, port: statsPort }),
-        controller: { progressMs: 300 },
-      },
-    );
+    operator = await startOperator(testOperatorConfig(), {
+      clients,
+      logger: testLogger('operator'),
+      metrics: new OperatorMetrics(),
+      // Pods of this API server have no network, so a real local HTTP server serves their /stats.
+      fetchStats: (target) => fetchStats({ ...target, port: statsPort }),
+      controller: { progressMs: 300 },
+    });
     await createStc(sample('demo'));
   });
 
@@ -461,7 +433,7 @@ describe('operator on a real API server', { skip: unavailable }, () => {
         identity,
         leaseDurationSeconds: 2,
         retryPeriodMs: 100,
-        logger: process.env.TEST_LOG ? createLogger({ name: 'operator' }) : silentLogger,
+        logger: testLogger('operator'),
         metrics: new OperatorMetrics(),
       });
     const first = elector('first');
@@ -486,7 +458,3 @@ describe('operator on a real API server', { skip: unavailable }, () => {
     assert.equal(lease.spec?.leaseTransitions, 1);
   });
 });
-
-function mergePatch() {
-  return setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-}

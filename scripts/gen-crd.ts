@@ -1,7 +1,8 @@
 // Writes the StreamCluster CRD and the field reference in docs/operator.md from operator/api/.
 // With --check, writes nothing and exits 1 when either file is out of date.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { renderCrdYaml, renderReferenceInto } from '../operator/api/generate.js';
+import { writeOrCheckGenerated } from './lib/generated-files.js';
 
 const CRD_PATH = 'crds/streamcluster.io_streamclusters.yaml';
 const DOC_PATH = 'docs/operator.md';
@@ -12,21 +13,5 @@ const outputs = new Map([
   [DOC_PATH, await renderReferenceInto(readFileSync(DOC_PATH, 'utf8'), DOC_PATH)],
 ]);
 
-let stale = 0;
-for (const [path, content] of outputs) {
-  let current = '';
-  try {
-    current = readFileSync(path, 'utf8');
-  } catch {
-    // A missing file is simply out of date.
-  }
-  if (current === content) continue;
-  if (check) {
-    console.error(`${path} is out of date; run npm run gen:crd`);
-    stale++;
-  } else {
-    writeFileSync(path, content);
-    console.error(`wrote ${path}`);
-  }
-}
-process.exit(stale > 0 ? 1 : 0);
+const stale = writeOrCheckGenerated(outputs, { check, command: 'npm run gen:crd' });
+process.exit(check && stale > 0 ? 1 : 0);

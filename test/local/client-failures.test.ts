@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { StreamClusterClient } from '../../client/client.js';
 import type { ClientState } from '../../client/types.js';
-import { createBalancer, type Balancer } from '../../server/balancer/index.js';
-import { startChatServer, streamTokens, sleep } from '../support/chat-completions-server.js';
-import { startTestServer, type TestServer } from '../support/stream-stack.js';
+import type { Balancer } from '../../server/balancer/index.js';
+import { sleep } from '../support/chat-completions-server.js';
+import {
+  startSharedLogServers,
+  startTestBalancer,
+  type SharedLogServers,
+  type TestServer,
+} from '../support/stream-stack.js';
 import { startTcpLink, type TcpLink } from '../support/tcp-link.js';
 
 const MANUAL = [
@@ -40,27 +42,21 @@ type Recorded = Record<string, unknown>;
  * uninterrupted run.
  */
 describe('client failures', () => {
-  let logDir: string;
+  let stack: SharedLogServers | undefined;
   let servers: TestServer[] = [];
   let serverLinks: TcpLink[] = [];
   const links: TcpLink[] = [];
   let clientLink: TcpLink;
   let balancer: Balancer;
   let balancerPort: number;
-  let chat: Awaited<ReturnType<typeof startChatServer>>;
   let baseline: Recorded[];
   const clients: StreamClusterClient[] = [];
 
-  const startBalancer = async (port: number): Promise<Balancer> => {
-    const started = createBalancer({
-      config: {
-        endpoints: serverLinks.map((link) => ({ host: '127.0.0.1', port: link.port })),
-        healthCheck: { intervalMs: 200 },
-      },
-    });
-    await started.listen(port, '127.0.0.1');
-    return started;
-  };
+  const startBalancer = (port: number): Promise<Balancer> =>
+    startTestBalancer(
+      serverLinks.map((link) => link.port),
+      port,
+    );
 
   const newClient = (url: string): StreamClusterClient => {
     const client = new StreamClusterClient({
@@ -72,25 +68,15 @@ describe('client failures', () => {
   };
 
   before(async () => {
-    logDir = await mkdtemp(join(tmpdir(), 'streamcluster-log-'));
-    chat = await startChatServer((_request, response) => streamTokens(response, ANSWER_TOKENS, 30));
-    const flags = [
-      '--log-dir',
-      logDir,
-      '--answer-generator',
-      'openai',
-      '--openai-base-url',
-      chat.baseUrl,
-      '--openai-model',
-      'fake',
-    ];
-    servers = await Promise.all(
-      [0, 1].map((i) => startTestServer([...flags, '--server-id', `failures-${i}`])),
-    );
+    stack = await startSharedLogServers({
+      count: 2,
+      serverIdPrefix: 'failures',
+      answerTokens: ANSWER_TOKENS,
+      tokenDelayMs: 30,
+    });
+    servers = stack.servers;
     serverLinks = await Promise.all(
-      servers.map((server) =>
-        startTcpLink({ host: '127.0.0.1', port: Number(new URL(server.httpUrl).port) }),
-      ),
+      servers.map((server) => startTcpLink({ host: '127.0.0.1', port: server.port })),
     );
     balancer = await startBalancer(0);
     balancerPort = balancer.address()!.port;
@@ -111,9 +97,7 @@ describe('client failures', () => {
     await balancer?.close();
     await clientLink?.close();
     await Promise.allSettled([...serverLinks, ...links].map((link) => link.close()));
-    await Promise.allSettled(servers.map((server) => server.stop()));
-    await chat?.close();
-    if (logDir) await rm(logDir, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   it('uninterrupted answer is complete', () => {
@@ -171,10 +155,7 @@ describe('client failures', () => {
   });
 
   it('cut client-to-server path loses nothing', async () => {
-    const link = await startTcpLink({
-      host: '127.0.0.1',
-      port: Number(new URL(servers[0]!.httpUrl).port),
-    });
+    const link = await startTcpLink({ host: '127.0.0.1', port: servers[0]!.port });
     try {
       const client = newClient(`ws://127.0.0.1:${link.port}`);
       const events = await askWithFault(client, async () => {

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { StreamClusterClient } from '../../client/client.js';
 import type { AnswerEvent } from '../../client/types.js';
-import { createBalancer, type Balancer } from '../../server/balancer/index.js';
-import { startChatServer, streamTokens } from '../support/chat-completions-server.js';
-import { startTestServer, type TestServer } from '../support/stream-stack.js';
+import type { Balancer } from '../../server/balancer/index.js';
+import {
+  startSharedLogServers,
+  startTestBalancer,
+  type SharedLogServers,
+  type TestServer,
+} from '../support/stream-stack.js';
 
 const MANUAL = [
   'Chapter one. The ferry to Inishmore leaves Rossaveal at ten in the morning.',
@@ -24,46 +25,26 @@ const ANSWER_TOKENS = Array.from({ length: 40 }, (_, i) => `word${i} `);
  * the same tokens slowly, so a server can be killed in the middle of an answer.
  */
 describe('local cluster', () => {
-  let logDir: string;
+  let stack: SharedLogServers | undefined;
   let servers: TestServer[] = [];
   let balancer: Balancer;
-  let chat: Awaited<ReturnType<typeof startChatServer>>;
   let url: string;
 
   before(async () => {
-    logDir = await mkdtemp(join(tmpdir(), 'streamcluster-log-'));
-    chat = await startChatServer((_request, response) => streamTokens(response, ANSWER_TOKENS, 40));
-    const flags = [
-      '--log-dir',
-      logDir,
-      '--answer-generator',
-      'openai',
-      '--openai-base-url',
-      chat.baseUrl,
-      '--openai-model',
-      'fake',
-    ];
-    servers = await Promise.all(
-      [0, 1, 2].map((i) => startTestServer([...flags, '--server-id', `local-${i}`])),
-    );
-    balancer = createBalancer({
-      config: {
-        endpoints: servers.map((server) => ({
-          host: '127.0.0.1',
-          port: Number(new URL(server.httpUrl).port),
-        })),
-        healthCheck: { intervalMs: 200 },
-      },
+    stack = await startSharedLogServers({
+      count: 3,
+      serverIdPrefix: 'local',
+      answerTokens: ANSWER_TOKENS,
+      tokenDelayMs: 40,
     });
-    const { port } = await balancer.listen(0, '127.0.0.1');
-    url = `ws://127.0.0.1:${port}`;
+    servers = stack.servers;
+    balancer = await startTestBalancer(servers.map((server) => server.port));
+    url = `ws://127.0.0.1:${balancer.address()!.port}`;
   });
 
   after(async () => {
     await balancer?.close();
-    await Promise.allSettled(servers.map((server) => server.stop()));
-    await chat?.close();
-    if (logDir) await rm(logDir, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   it('serves a document ingested through the balancer from every server', async () => {

@@ -15,6 +15,9 @@ export type ChatHandler = (
   raw: IncomingMessage,
 ) => void | Promise<void>;
 
+/** A fake chat completions server started by {@link startChatServer}. */
+export type ChatServer = Awaited<ReturnType<typeof startChatServer>>;
+
 /**
  * Starts an HTTP server on a loopback port that speaks the streamed chat completions wire
  * format through `handler`, and records every request it receives.
