@@ -30,7 +30,7 @@ function findProblems(record: Record<string, unknown>): string[] {
       `eventLoopUtilization must be a number from 0 to 1, got ${describe(utilization)}`,
     );
   }
-  // Optional: servers that embed on the event loop do not report it.
+  // Optional, because servers of earlier versions do not report it. It then counts as 0.
   const workers = record.workerUtilization;
   if (workers !== undefined && (!isCount(workers) || (workers as number) > 1)) {
     problems.push(`workerUtilization must be a number from 0 to 1, got ${describe(workers)}`);

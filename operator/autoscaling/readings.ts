@@ -38,8 +38,8 @@ export interface ServerReading {
 export const DEFAULT_MAX_SAMPLE_AGE_MS = 30_000;
 
 /**
- * The load figure the autoscaler scales on: the busier of the event loop and the worker pools,
- * since either one saturated slows every stream on the server.
+ * Returns the load figure the autoscaler scales on: the busier of the event loop and the worker
+ * pools, because either one saturated slows the server's answers.
  */
 export function utilizationOf(stats: ServerStats): number {
   return Math.max(stats.eventLoopUtilization, stats.workerUtilization);

@@ -1,7 +1,7 @@
-// Shows where CPU-heavy ingestion lands in a stream server's load report: one real server
-// (default embedding model) ingests a long text document while this script reads /stats every
-// second and prints the event loop's and the worker pools' utilization, both averaged over
-// about ten seconds by the server.
+// Shows where CPU-heavy ingestion lands in a stream server's load report. One real server with
+// the default embedding model ingests a long text document. Meanwhile this script reads /stats
+// every second and prints the utilization of the event loop and of the worker pools. The server
+// averages both over about ten seconds.
 // Usage: node --import tsx scripts/bench/ingest-utilization.ts [--sentences 1500] [--embed-workers 1]
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';

@@ -240,9 +240,8 @@ export class DocumentService implements DataPlane {
   }
 
   /**
-   * Returns the wait for this server to apply its own append. The record is already stored in
-   * the log, so a short read timeout would report a stored document as failed; the wait is at
-   * least 30 s.
+   * Returns the wait for this server to apply its own append, at least 30 s. The record is
+   * already stored in the log, so a short read timeout would report a stored document as failed.
    */
   private ownWriteTimeoutMs(): number {
     return Math.max(this.options.consistencyTimeoutMs ?? 0, 30_000);

@@ -22,12 +22,12 @@ export class BusyClock {
     private readonly nowMs: () => number = () => performance.now(),
   ) {}
 
-  /** Marks `worker` busy from now; a second call for a busy worker changes nothing. */
+  /** Marks `worker` busy from now. A second call for a busy worker changes nothing. */
   start(worker: object): void {
     if (!this.running.has(worker)) this.running.set(worker, this.nowMs());
   }
 
-  /** Marks `worker` idle and adds its busy stretch; a call for an idle worker changes nothing. */
+  /** Marks `worker` idle and adds its busy stretch. A call for an idle worker changes nothing. */
   stop(worker: object): void {
     const since = this.running.get(worker);
     if (since === undefined) return;
@@ -44,8 +44,8 @@ export class BusyClock {
 }
 
 /**
- * Share of its capacity that the busiest pool used between two readings, 0 to 1. Pools are
- * matched by name; one missing from `before` (just started) counts from zero.
+ * Returns the share of its capacity that the busiest pool used between two readings, 0 to 1.
+ * Pools are matched by name, and one missing from `before` (just started) counts from zero.
  */
 export function busiestPoolUtilization(
   before: WorkerBusyTime[],

@@ -392,10 +392,10 @@ export class NatsLog implements DocumentLog {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: startStreamSeq,
     });
-    // A message budget, not a byte budget: nats.js 3.4 tops a byte budget up with pulls as small
-    // as the bytes just consumed, so after many small records a large part exceeds every open
-    // pull, and the reader stalls until two idle heartbeats (30 s) are missed. At most
-    // READ_BATCH parts are buffered, each under the server's max_payload.
+    // A message budget, not a byte budget. nats.js 3.4 tops a byte budget up with pulls as small
+    // as the bytes just consumed. After many small records, a large part then exceeds every open
+    // pull, and the reader stalls until two idle heartbeats (30 s) are missed. With a message
+    // budget, at most READ_BATCH parts are buffered, each under the server's max_payload.
     const messages = await consumer.consume({ max_messages: READ_BATCH });
     const stop = (): void => void messages.stop();
     signal.addEventListener('abort', stop, { once: true });

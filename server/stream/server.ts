@@ -280,7 +280,7 @@ export class StreamServer {
     this.sampleWorkers();
   }
 
-  /** The busiest worker pool's share of time on requests, averaged as the event loop's. */
+  /** Samples the busiest worker pool's share of time on requests, averaged as the event loop's. */
   private sampleWorkers(): void {
     if (!this.options.workerBusyTime) return;
     const pools = this.options.workerBusyTime();

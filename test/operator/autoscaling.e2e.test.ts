@@ -244,11 +244,13 @@ describe('autoscaling on the test cluster', { skip }, () => {
         },
       }),
     ]);
+
     const byIngestion = async () =>
       (await eventsOf('ScaledUp')).find((event) => /: utilization /.test(event.message));
     const client = await openClient();
     let ingested = 0;
     let scaled: any;
+
     // Distinct documents, so none is skipped as a duplicate, until the autoscaler reacts.
     for (let round = 0; !scaled && round < 20; round++) {
       const text = Array.from(
@@ -262,6 +264,7 @@ describe('autoscaling on the test cluster', { skip }, () => {
       ingested++;
       scaled = await byIngestion();
     }
+
     scaled ??= await waitUntil('ScaledUp event for ingestion', byIngestion, 30_000, 1000);
     assert.match(scaled.message, /^Scaled from 1 to 2: utilization \d\.\d\d over target 0\.30/);
     await waitUntil(
