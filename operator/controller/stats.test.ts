@@ -26,6 +26,7 @@ describe('httpStatsFetcher', () => {
       connections: 3,
       inflightIngests: 1,
       eventLoopUtilization: 0.25,
+      workerUtilization: 0.5,
       draining: false,
       documents: 2,
       chunks: 17,
