@@ -11,7 +11,7 @@ import { createEmbedder, defaultModelDir } from '../embed/index.js';
 import { chunkDocument, DocumentParser } from '../ingest/index.js';
 import { DocumentStore } from '../index/document-store.js';
 import { FileLog } from '../replication/file-log.js';
-import { NatsLog } from '../replication/nats-log.js';
+import { openNatsLog } from '../replication/deferred-nats-log.js';
 import type { DocumentLog } from '../replication/types.js';
 import { StreamMetrics } from '../stream/metrics.js';
 import { StreamServer } from '../stream/server.js';
@@ -197,7 +197,9 @@ async function openLog(
 ): Promise<DocumentLog> {
   const child = logger.child({ component: 'log' });
   if (config.log === 'nats') {
-    return NatsLog.connect({
+    // An unreachable NATS does not stop the server: it serves its index snapshot and connects
+    // in the background. Invalid settings and a conflicting stream still throw here.
+    return openNatsLog({
       servers: config.natsUrls,
       stream: config.natsStream,
       replicas: config.natsReplicas,

@@ -99,7 +99,7 @@ describe('ReplicationTracker', () => {
     assert.deepEqual(tracker.readiness(), { ready: true });
   });
 
-  it('is not ready when the log was never reached', async () => {
+  it('is not ready with an empty index when the log was never reached', async () => {
     const unreachable: Pick<DocumentLog, 'lastSeq'> = {
       lastSeq: () => Promise.reject(new Error('no NATS server')),
     };
@@ -108,10 +108,47 @@ describe('ReplicationTracker', () => {
       appliedSeq: () => 0,
       logger: silentLogger,
     });
-    await tracker.refreshHead();
     assert.deepEqual(tracker.readiness(), {
       ready: false,
-      reason: 'log head not read yet: no NATS server',
+      reason: 'log head not read yet: the first read has not finished',
+    });
+
+    await tracker.refreshHead();
+    assert.equal(tracker.status().log, 'unavailable');
+    assert.deepEqual(tracker.readiness(), {
+      ready: false,
+      reason: 'log unavailable since start and the index is empty: no NATS server',
+    });
+  });
+
+  it('serves a snapshot when the log was never reached', async () => {
+    let reachable = false;
+    const log: Pick<DocumentLog, 'lastSeq'> = {
+      lastSeq: () =>
+        reachable ? Promise.resolve(200) : Promise.reject(new Error('no NATS server')),
+    };
+    const tracker = new ReplicationTracker({
+      log,
+      appliedSeq: () => 7,
+      logger: silentLogger,
+      readyLagRecords: 100,
+    });
+    await tracker.refreshHead();
+    assert.deepEqual(tracker.status(), { logHeadSeq: 0, lagRecords: 0, log: 'unavailable' });
+    assert.deepEqual(tracker.readiness(), {
+      ready: true,
+      reason:
+        'log unavailable since start: no NATS server; search and ask use the local index ' +
+        'at sequence 7 with an unknown lag, ingest fails',
+    });
+
+    // Once the head is known, the lag decides as for any other server.
+    reachable = true;
+    await tracker.refreshHead();
+    assert.deepEqual(tracker.status(), { logHeadSeq: 200, lagRecords: 193, log: 'available' });
+    assert.deepEqual(tracker.readiness(), {
+      ready: false,
+      reason: 'catching up: 193 log records behind, ready at 100 or fewer',
     });
   });
 

@@ -31,10 +31,14 @@ export interface ReplicationStatus {
  * Tracks the log head and the log's reachability for readiness. The head is polled, so the lag
  * covers records appended by any server; an outage shows up at the next poll or failed append.
  *
- * Readiness fails while the index lags the head by more than `readyLagRecords`, before the head
- * was read once, and after the apply loop stopped. A log outage alone keeps the server ready, because
- * its index still serves searches and asks, and failing every server's readiness at once would empty
- * the Service and the balancer during the outage.
+ * Readiness fails while the index lags the head by more than `readyLagRecords`, before the first
+ * head read finished, and after the apply loop stopped. A log outage alone keeps the server ready,
+ * because its index still serves search and ask requests, and failing every server's readiness at once
+ * would empty the Service and the balancer during the outage.
+ *
+ * A server that has never reached the log cannot measure its lag. It is ready when its index
+ * has applied at least one entry, as a snapshot loaded at startup has, because a stale index still
+ * returns results. With an empty index it has nothing to serve and is not ready.
  */
 export class ReplicationTracker {
   private headSeq: number | undefined;
@@ -115,10 +119,7 @@ export class ReplicationTracker {
     if (this.applyError !== undefined) {
       return { ready: false, reason: `applying the log stopped: ${this.applyError}` };
     }
-    if (this.headSeq === undefined) {
-      const cause = this.logError ?? 'the first read has not finished';
-      return { ready: false, reason: `log head not read yet: ${cause}` };
-    }
+    if (this.headSeq === undefined) return this.readinessWithoutHead();
     const { lagRecords } = this.status();
     const maxLag = this.options.readyLagRecords ?? 100;
     if (lagRecords > maxLag) {
@@ -134,6 +135,26 @@ export class ReplicationTracker {
       };
     }
     return { ready: true };
+  }
+
+  /** Decides readiness before any head read succeeded, from the log error and the index alone. */
+  private readinessWithoutHead(): { ready: boolean; reason: string } {
+    if (this.logError === undefined) {
+      return { ready: false, reason: 'log head not read yet: the first read has not finished' };
+    }
+    const appliedSeq = this.options.appliedSeq();
+    if (appliedSeq === 0) {
+      return {
+        ready: false,
+        reason: `log unavailable since start and the index is empty: ${this.logError}`,
+      };
+    }
+    return {
+      ready: true,
+      reason:
+        `log unavailable since start: ${this.logError}; search and ask use the local index ` +
+        `at sequence ${appliedSeq} with an unknown lag, ingest fails`,
+    };
   }
 }
 

@@ -1,4 +1,23 @@
 import { boolean, integer, oneOf, text, list, type Settings } from '../core/config.js';
+import { natsUrlProblem, streamNameProblem } from '../replication/nats-validation.js';
+
+/** Parses the comma-separated NATS server URLs and rejects those that are not NATS URLs. */
+function natsUrls(raw: string): string[] {
+  const urls = list(raw);
+  const invalid = urls.flatMap((url) => {
+    const problem = natsUrlProblem(url);
+    return problem ? [`${JSON.stringify(url)} ${problem}`] : [];
+  });
+  if (invalid.length > 0) throw new Error(`has invalid URLs: ${invalid.join('; ')}`);
+  return urls;
+}
+
+/** Parses a JetStream stream name. */
+function streamName(raw: string): string {
+  const problem = streamNameProblem(raw);
+  if (problem) throw new Error(problem);
+  return raw;
+}
 
 /** Flags and environment variables of `streamcluster server`, besides the answer settings. */
 export const serverSettings = {
@@ -47,16 +66,16 @@ export const serverSettings = {
   natsUrls: {
     flag: 'nats-url',
     env: 'STREAMCLUSTER_NATS_URL',
-    help: 'Comma-separated NATS server URLs, for --log nats.',
+    help: 'Comma-separated NATS server URLs, nats://host[:port] or tls://host[:port], for --log nats.',
     default: [] as string[],
-    parse: list,
+    parse: natsUrls,
   },
   natsStream: {
     flag: 'nats-stream',
     env: 'STREAMCLUSTER_NATS_STREAM',
     help: 'JetStream stream holding the log, for --log nats; servers of one cluster share it.',
     default: 'STREAMCLUSTER_LOG',
-    parse: text,
+    parse: streamName,
   },
   natsReplicas: {
     flag: 'nats-replicas',

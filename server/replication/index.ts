@@ -12,3 +12,4 @@ export { decodeRecord, encodeRecord } from './codec.js';
 export { LogCorruptError, LogUnavailableError, SequenceNotAppliedError } from './errors.js';
 export { FileLog, type FileLogOptions } from './file-log.js';
 export { NatsLog, type NatsLogOptions } from './nats-log.js';
+export { DeferredNatsLog, openNatsLog, type OpenNatsLogOptions } from './deferred-nats-log.js';

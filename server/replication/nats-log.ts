@@ -20,6 +20,7 @@ import { ValidationError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { decodeRecord, encodeRecord } from './codec.js';
 import { LogUnavailableError } from './errors.js';
+import { checkNatsLogOptions, describeNatsServers } from './nats-validation.js';
 import {
   PartAssembler,
   parsePartHeaders,
@@ -136,10 +137,14 @@ export class NatsLog implements DocumentLog {
 
   /**
    * Connects to NATS and creates the stream when it does not exist. Throws LogUnavailableError
-   * when no server accepts a connection within `connectTimeoutMs`.
+   * when no server accepts a connection within `connectTimeoutMs` or JetStream does not respond,
+   * and ValidationError for options no retry can fix: an invalid server URL, stream name or
+   * subject, or a stream that conflicts with an existing one.
    */
   static async connect(options: NatsLogOptions): Promise<NatsLog> {
+    checkNatsLogOptions(options);
     const timeoutMs = options.connectTimeoutMs ?? 2000;
+    const servers = describeNatsServers(options.servers);
     let nc: NatsConnection;
     try {
       nc = await connect({
@@ -150,7 +155,7 @@ export class NatsLog implements DocumentLog {
         reconnectTimeWait: 250,
       });
     } catch (error) {
-      throw unavailable(`cannot connect to NATS at ${String(options.servers)}`, error);
+      throw unavailable(`cannot connect to NATS at ${servers}`, error);
     }
     try {
       const jsm = await jetstreamManager(nc, { timeout: timeoutMs });
@@ -160,7 +165,7 @@ export class NatsLog implements DocumentLog {
     } catch (error) {
       await nc.close();
       if (error instanceof LogUnavailableError || error instanceof ValidationError) throw error;
-      throw unavailable(`JetStream at ${String(options.servers)} is not ready`, error);
+      throw unavailable(`JetStream at ${servers} is not ready`, error);
     }
   }
 
@@ -338,7 +343,9 @@ export class NatsLog implements DocumentLog {
     const graceEnd = Math.min(deadline, Date.now() + this.#options.reconnectGraceMs);
     while (!this.#connected) {
       if (this.connection.isClosed() || Date.now() >= graceEnd) {
-        throw unavailable(`no NATS server of ${String(this.#options.servers)} is reachable`);
+        throw unavailable(
+          `no NATS server of ${describeNatsServers(this.#options.servers)} is reachable`,
+        );
       }
       await sleep(TAIL_POLL_MS);
     }

@@ -330,3 +330,137 @@ describe('stream servers while every NATS node is stopped', () => {
     }
   });
 });
+
+/** Resolves with the error `work` rejects with, or undefined when it succeeds. */
+async function failureOf(work: Promise<unknown>): Promise<unknown> {
+  return work.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+}
+
+describe('stream servers started while every NATS node is stopped', () => {
+  let nats: NatsCluster;
+  let flags: string[];
+  let servers: ServerProcess[] = [];
+
+  before(async () => {
+    nats = await startNatsServer();
+    flags = ['--log', 'nats', '--nats-url', nats.urls[0]!];
+  });
+
+  after(async () => {
+    await Promise.allSettled(servers.map((server) => server.destroy()));
+    servers = [];
+    await nats?.destroy();
+  });
+
+  it('serves the snapshot, fails ingest, then catches up', { timeout: 600_000 }, async () => {
+    const url = nats.urls[0]!;
+    const restarted = await startServerProcess('restarted', flags);
+    servers.push(restarted);
+    const writer = await startServerProcess('writer', flags);
+    servers.push(writer);
+    await Promise.all(servers.map((server) => waitForReady(server)));
+    const first = await withClient(restarted, (client) =>
+      client.ingest(manual('Inishmore Bicycle Hire', 2), { name: 'bicycles.txt' }),
+    );
+    await waitForConvergence(servers);
+    // SIGTERM drains and writes a final snapshot; the second document comes after it.
+    await restarted.kill('SIGTERM');
+    const second = await withClient(writer, (client) =>
+      client.ingest(manual('Inisheer Lighthouse Tours', 2), { name: 'lighthouse.txt' }),
+    );
+    await writer.kill('SIGTERM');
+    await nats.servers[0]!.stop();
+
+    await restarted.start();
+    await waitUntil(
+      'the restarted server to report the log unavailable',
+      async () => (await restarted.stats()).log === 'unavailable',
+    );
+    const stale = await restarted.stats();
+    assert.equal(stale.lastAppliedSeq, first.seq, 'the snapshot was loaded');
+    assert.equal(stale.documents, 1);
+    assert.equal(stale.ready, true);
+    const readyz = await restarted.get('/readyz');
+    assert.equal(readyz.status, 200, readyz.body);
+    assert.match(readyz.body, /^ready; log unavailable since start: /);
+    assert.ok(readyz.body.includes(url), `the body names ${url}: ${readyz.body}`);
+    assert.match(
+      (await restarted.get('/metrics')).body,
+      /^streamcluster_replication_log_available 0$/m,
+    );
+
+    const { hits } = await withClient(restarted, (client) =>
+      client.search('where are bicycles for hire?', { k: 1 }),
+    );
+    assert.equal(hits[0]?.documentId, first.documentId, 'search answers from the snapshot');
+    const events = await withClient(restarted, async (client) => {
+      const collected: AnswerEvent[] = [];
+      for await (const event of client.ask('When does the pier office open?')) {
+        collected.push(event);
+      }
+      return collected;
+    });
+    assert.equal(events.at(-1)?.type, 'answer.done', 'ask answers from the snapshot');
+    const ingest = await failureOf(
+      withClient(restarted, (client) =>
+        client.ingest(manual('Inishmaan Walking Routes', 2), { name: 'walks.txt' }),
+      ),
+    );
+    assert.ok(ingest instanceof StreamClusterClientError, `ingest failed: ${String(ingest)}`);
+    assert.equal(ingest.code, 'LOG_UNAVAILABLE');
+    assert.ok(ingest.message.includes(url), `the error names ${url}: ${ingest.message}`);
+    assert.match(ingest.message, /check that the NATS servers are running and reachable/);
+    const deletion = await failureOf(
+      withClient(restarted, (client) => client.deleteDocument(first.documentId)),
+    );
+    assert.ok(deletion instanceof StreamClusterClientError, `delete failed: ${String(deletion)}`);
+    assert.equal(deletion.code, 'LOG_UNAVAILABLE');
+
+    // A server with an empty index has nothing to serve until it reaches the log.
+    const empty = await startServerProcess('empty', flags);
+    servers.push(empty);
+    await waitUntil(
+      'the empty server to report the log unavailable',
+      async () => (await empty.stats()).log === 'unavailable',
+    );
+    const notReady = await empty.get('/readyz');
+    assert.equal(notReady.status, 503, notReady.body);
+    assert.match(notReady.body, /^not ready: log unavailable since start and the index is empty: /);
+    assert.equal((await empty.stats()).ready, false);
+
+    await nats.servers[0]!.start();
+    for (const server of [restarted, empty]) await waitForReady(server, 120_000);
+    await waitForConvergence([restarted, empty]);
+    for (const server of [restarted, empty]) {
+      const stats = await server.stats();
+      assert.equal(stats.log, 'available', `${server.name} reached the log`);
+      assert.equal(stats.documents, 2, `${server.name} applied the document of the outage`);
+      assert.equal(stats.lastAppliedSeq, second.seq);
+      assert.equal((await server.get('/readyz')).body, 'ready\n');
+    }
+    const replayed = new RegExp(`"fromSeq":${first.seq + 1},.*"msg":"applying the log"`);
+    assert.match(restarted.output(), replayed, 'the restarted server replays from its snapshot');
+
+    const third = await withClient(restarted, (client) =>
+      client.ingest(manual('Inishmaan Walking Routes', 2), { name: 'walks.txt' }),
+    );
+    const found = await withClient(empty, (client) =>
+      client.search('walking routes', { k: 1, minSeq: third.seq }),
+    );
+    assert.equal(found.hits[0]?.documentId, third.documentId, 'ingest works after the outage');
+  });
+
+  it('stops at startup on invalid NATS settings', async () => {
+    const invalid = ['--log', 'nats', '--nats-url', 'nats://exa mple:4222', '--nats-stream', 'a.b'];
+    const failure = await failureOf(startServerProcess('misconfigured', invalid));
+
+    assert.ok(failure instanceof Error, 'the server did not start');
+    assert.match(failure.message, /misconfigured exited while starting/);
+    assert.match(failure.message, /invalid arguments:/);
+    assert.match(failure.message, /--nats-url has invalid URLs: "nats:\/\/exa mple:4222" must be/);
+    assert.match(failure.message, /--nats-stream must not contain "\.", .*, got "a\.b"/);
+  });
+});
