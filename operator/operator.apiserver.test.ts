@@ -203,6 +203,26 @@ describe('operator on a real API server', { skip: unavailable }, () => {
     }
   });
 
+  it('rejects names children cannot carry', async () => {
+    const cases: [string, RegExp][] = [
+      ['docs.prod', /metadata\.name must be at most 40 lowercase letters.*'docs-prod'/],
+      ['a'.repeat(41), /metadata\.name must be at most 40/],
+    ];
+    for (const [name, expected] of cases) {
+      const body = {
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: 'StreamCluster',
+        metadata: { name },
+        spec: { image: 'x' },
+      };
+      await assert.rejects(createStc(body as StreamCluster), (error: any) => {
+        assert.equal(httpStatusOf(error), 422, name);
+        assert.match(JSON.parse(error.body).message, expected);
+        return true;
+      });
+    }
+  });
+
   it('rejects a storage size change', async () => {
     await assert.rejects(
       mergePatchStc('demo', { spec: { servers: { storage: { size: '5Gi' } } } }),

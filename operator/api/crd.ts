@@ -21,6 +21,9 @@ const printerColumns = [
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
 ];
 
+/** Longest StreamCluster name: NAME-server-headless must stay a 63-character DNS label. */
+export const MAX_NAME_LENGTH = 40;
+
 /** The root schema: metadata is left to the API server, as structural schemas require. */
 function rootSchema(): JsonSchema {
   return {
@@ -34,6 +37,17 @@ function rootSchema(): JsonSchema {
       status: status.schema,
     },
     required: ['spec'],
+    'x-kubernetes-validations': [
+      {
+        // Children such as the Service NAME-server-headless need DNS labels (RFC 1035) of at
+        // most 63 characters, and the StatefulSet's revision label adds NAME-server-HASH.
+        rule: `self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$') && size(self.metadata.name) <= ${MAX_NAME_LENGTH}`,
+        message:
+          `metadata.name must be at most ${MAX_NAME_LENGTH} lowercase letters, digits and '-', ` +
+          'starting with a letter and ending with a letter or digit, because the operator names ' +
+          "Services after it (NAME-server-headless); choose a name such as 'docs-prod'",
+      },
+    ],
   };
 }
 
