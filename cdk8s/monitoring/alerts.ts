@@ -67,6 +67,9 @@ export function alertRules(): AlertRule[] {
           'The operator log and the Degraded condition name the object that failed.',
       },
     },
+    // NOTE: an open breaker reads as half-open (1) once circuitBreaker.openMs (5 s by default)
+    // has passed, until a failed trial opens it again. An evaluation that reads 1 restarts the
+    // 5-minute count, so a server that keeps failing under light traffic may never fire this.
     {
       alert: 'StreamClusterCircuitBreakerOpen',
       expr: `max by (${BY_CLUSTER}, endpoint) (streamcluster_balancer_circuit_breaker_state) == 2`,
