@@ -67,19 +67,20 @@ export function alertRules(): AlertRule[] {
           'The operator log and the Degraded condition name the object that failed.',
       },
     },
-    // NOTE: an open breaker reads as half-open (1) once circuitBreaker.openMs (5 s by default)
-    // has passed, until a failed trial opens it again. An evaluation that reads 1 restarts the
-    // 5-minute count, so a server that keeps failing under light traffic may never fire this.
+    // An open breaker reads as half-open (1) once circuitBreaker.openMs (5 s by default) has
+    // passed, until a failed trial opens it again. The 2-minute maximum keeps such a breaker
+    // counted as open, so half-open moments between failures do not restart the 5 minutes.
     {
       alert: 'StreamClusterCircuitBreakerOpen',
-      expr: `max by (${BY_CLUSTER}, endpoint) (streamcluster_balancer_circuit_breaker_state) == 2`,
+      expr: `max by (${BY_CLUSTER}, endpoint) (max_over_time(streamcluster_balancer_circuit_breaker_state[2m])) == 2`,
       for: '5m',
       labels: { severity: 'warning' },
       annotations: {
         summary:
           'Circuit breaker for {{ $labels.endpoint }} in {{ $labels.namespace }}/{{ $labels.streamcluster }} is open.',
         description:
-          'The balancer has stopped sending new connections to this stream server for 5 minutes. ' +
+          'The balancer has kept opening its circuit breaker for this stream server for 5 minutes, ' +
+          'so the server gets few or no new connections. ' +
           'Check the server pod; its /readyz and log show why upgrades fail.',
       },
     },
