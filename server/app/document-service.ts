@@ -5,7 +5,6 @@ import type { Embedder } from '../embed/types.js';
 import type { DocumentInfo } from '../ingest/types.js';
 import type { DocumentLog, LogEntry, LogRecord } from '../replication/types.js';
 import type { AnswerGenerator, HistoryTurn, RetrievedChunk } from '../answer/types.js';
-import { MemoryConversationStore } from '../conversation/index.js';
 import type {
   AnswerStreamEvent,
   AskRequest,
@@ -52,7 +51,6 @@ export interface DocumentServiceOptions {
  */
 export class DocumentService implements DataPlane {
   private readonly waiter: AppliedSequence;
-  private readonly conversations = new MemoryConversationStore();
   private readonly log: Logger;
   private readonly applying = new AbortController();
   private applyLoop?: Promise<void>;
@@ -189,7 +187,7 @@ export class DocumentService implements DataPlane {
 
   async *ask(request: AskRequest): AsyncIterable<AnswerStreamEvent> {
     const started = performance.now();
-    const history = await this.conversations.history(request.conversationId);
+    const history = await this.options.index.conversationHistory(request.conversationId);
     const query = this.options.retrievalQuery(history, request.question);
     const hits = await this.retrieve(query, request);
     const retrievalMs = performance.now() - started;
@@ -336,11 +334,9 @@ export class DocumentService implements DataPlane {
     }
   }
 
+  // The index applies conversation turns too, so its snapshots hold the history up to the same
+  // seq as the documents.
   private async applyEntry(entry: LogEntry): Promise<void> {
-    if (entry.record.type === 'conversation.turn') {
-      const { conversationId, role, text, at } = entry.record;
-      await this.conversations.append(conversationId, { role, text, at });
-    }
     await this.options.index.apply(entry);
     this.replication.applied(entry.seq);
     this.waiter.advance(entry.seq);

@@ -106,6 +106,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     model: embedder.modelName,
     dataDir: join(dataDir, 'index'),
     index: { kind: config.indexKind },
+    conversations: { maxTurns: config.historyMaxTurns },
     logger: logger.child({ component: 'index' }),
   });
   const log = await openLog(config, dataDir, logger);

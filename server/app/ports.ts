@@ -1,3 +1,4 @@
+import type { ConversationTurn } from '../conversation/index.js';
 import type { DocumentType, Chunk, DocumentInfo, ParsedPage } from '../ingest/types.js';
 import type { LogEntry } from '../replication/types.js';
 
@@ -34,6 +35,8 @@ export interface IndexView {
   findDocument(documentId: string): DocumentInfo | undefined;
   listDocuments(): DocumentInfo[];
   counts(): { documents: number; chunks: number };
+  /** Returns the retained turns of a conversation, oldest first; empty for an unknown one. */
+  conversationHistory(conversationId: string): Promise<ConversationTurn[]>;
   /** Writes a snapshot generation; the log holds everything after it. */
   snapshot(): Promise<void>;
 }

@@ -21,6 +21,7 @@ export function storeView(store: DocumentStore): IndexView {
     findDocument: (documentId) => store.getDocument(documentId),
     listDocuments: () => store.listDocuments(),
     counts: () => ({ documents: store.documentCount, chunks: store.chunkCount }),
+    conversationHistory: (conversationId) => store.conversationHistory(conversationId),
     snapshot: async () => {
       await store.snapshot();
     },

@@ -11,6 +11,12 @@ export interface MemoryConversationStoreOptions {
   maxTurnChars?: number;
 }
 
+/** A conversation and its retained turns, oldest first. */
+export interface ConversationEntry {
+  conversationId: string;
+  turns: ConversationTurn[];
+}
+
 export const MEMORY_STORE_DEFAULTS = {
   maxTurns: 10,
   maxConversations: 10_000,
@@ -43,14 +49,10 @@ export class MemoryConversationStore implements ConversationStore {
   async append(conversationId: string, turn: ConversationTurn): Promise<void> {
     const turns = this.#conversations.get(conversationId) ?? [];
     this.#conversations.delete(conversationId);
-    turns.push({ ...turn, text: turn.text.slice(0, this.#maxTurnChars) });
+    turns.push(this.#truncated(turn));
     if (turns.length > this.#maxTurns) turns.splice(0, turns.length - this.#maxTurns);
     this.#conversations.set(conversationId, turns);
-
-    if (this.#conversations.size > this.#maxConversations) {
-      const oldest = this.#conversations.keys().next().value as string;
-      this.#conversations.delete(oldest);
-    }
+    this.#evictOverflow();
   }
 
   async history(conversationId: string): Promise<ConversationTurn[]> {
@@ -63,6 +65,42 @@ export class MemoryConversationStore implements ConversationStore {
 
   async delete(conversationId: string): Promise<void> {
     this.#conversations.delete(conversationId);
+  }
+
+  /** Returns a copy of every conversation, least recently used first. */
+  entries(): ConversationEntry[] {
+    return Array.from(this.#conversations, ([conversationId, turns]) => ({
+      conversationId,
+      turns: turns.map((turn) => ({ ...turn })),
+    }));
+  }
+
+  /**
+   * Replaces every conversation with `entries`, given least recently used first as
+   * {@link entries} returns them. This store's limits apply: a conversation keeps its newest
+   * `maxTurns` turns, long texts are cut, and past `maxConversations` the least recently used
+   * entries are dropped. A conversation id given twice keeps its last entry.
+   */
+  restore(entries: Iterable<ConversationEntry>): void {
+    this.#conversations.clear();
+    for (const { conversationId, turns } of entries) {
+      this.#conversations.delete(conversationId);
+      if (turns.length === 0) continue;
+      const kept = turns.slice(-this.#maxTurns).map((turn) => this.#truncated(turn));
+      this.#conversations.set(conversationId, kept);
+      this.#evictOverflow();
+    }
+  }
+
+  #truncated(turn: ConversationTurn): ConversationTurn {
+    return { ...turn, text: turn.text.slice(0, this.#maxTurnChars) };
+  }
+
+  #evictOverflow(): void {
+    while (this.#conversations.size > this.#maxConversations) {
+      const oldest = this.#conversations.keys().next().value as string;
+      this.#conversations.delete(oldest);
+    }
   }
 }
 

@@ -2,26 +2,13 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { pino } from 'pino';
 import { DocumentStore, type DocumentStoreOptions } from './document-store.js';
 import { DimensionMismatchError, ModelMismatchError } from './errors.js';
 import { entry, putRecord, row } from './testing/fixtures.js';
+import { recordingLogger } from './testing/recording-logger.js';
 
 const DIMENSION = 8;
-
-/** Creates a pino logger that keeps every line, so tests can check what was logged. */
-function recordingLogger(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, stream), lines };
-}
 
 describe('DocumentStore', () => {
   let store: DocumentStore;
@@ -90,7 +77,7 @@ describe('DocumentStore', () => {
     assert.equal(store.lastAppliedSeq, 0);
   });
 
-  it('ignores conversation turns but advances its seq', async () => {
+  it('applies conversation turns and advances its seq', async () => {
     const turn = {
       type: 'conversation.turn' as const,
       conversationId: 'c1',
@@ -98,9 +85,14 @@ describe('DocumentStore', () => {
       text: 'hello',
       at: 0,
     };
-    assert.equal(await store.apply(entry(1, turn)), 'ignored');
+    assert.equal(await store.apply(entry(1, turn)), 'applied');
+    assert.equal(await store.apply(entry(1, turn)), 'skipped');
     assert.equal(store.lastAppliedSeq, 1);
     assert.equal(store.documentCount, 0);
+    assert.equal(store.conversationCount, 1);
+    assert.deepEqual(await store.conversationHistory('c1'), [
+      { role: 'user', text: 'hello', at: 0 },
+    ]);
   });
 
   it('returns no hits when empty', async () => {

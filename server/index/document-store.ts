@@ -1,7 +1,18 @@
+import {
+  MemoryConversationStore,
+  type ConversationEntry,
+  type ConversationTurn,
+  type MemoryConversationStoreOptions,
+} from '../conversation/index.js';
 import { ValidationError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { Chunk, DocumentInfo } from '../ingest/types.js';
-import type { DocumentPutRecord, LogEntry } from '../replication/types.js';
+import type { ConversationTurnRecord, DocumentPutRecord, LogEntry } from '../replication/types.js';
+import {
+  CONVERSATIONS_FILE,
+  decodeConversations,
+  encodeConversations,
+} from './conversation-snapshot.js';
 import {
   DOCUMENTS_FILE,
   INDEX_FILE,
@@ -32,6 +43,8 @@ export interface DocumentStoreOptions {
   keepGenerations?: number;
   /** Vector index settings other than the dimension; default a flat inner-product index. */
   index?: Omit<VectorIndexOptions, 'dimension' | 'logger'>;
+  /** Limits of the conversation history; default `MEMORY_STORE_DEFAULTS`. */
+  conversations?: MemoryConversationStoreOptions;
   logger?: Logger;
 }
 
@@ -54,6 +67,8 @@ export type ApplyOutcome = 'applied' | 'skipped' | 'unchanged' | 'ignored';
 export interface SnapshotInfo {
   generation: number;
   lastAppliedSeq: number;
+  /** Conversations written into the generation. */
+  conversations: number;
   bytes: number;
   durationMs: number;
 }
@@ -64,9 +79,9 @@ interface ChunkEntry {
 }
 
 /**
- * Documents, chunks and their vectors, kept as a view of the document log. Entries are applied in
- * seq order, each once. A snapshot persists the view with the seq it reflects, so a restart
- * replays only the entries after it.
+ * Documents, chunks and their vectors, and the history of each conversation, kept as a view of
+ * the document log. Entries are applied in seq order, each once. A snapshot persists the view
+ * with the seq it reflects, so a restart replays only the entries after it.
  */
 export class DocumentStore {
   readonly #dimension: number;
@@ -75,6 +90,7 @@ export class DocumentStore {
   readonly #logger: Logger;
   readonly #documents = new Map<string, StoredDocument>();
   readonly #chunks = new Map<string, ChunkEntry>();
+  readonly #conversations: MemoryConversationStore;
   #model: string | undefined;
   #lastAppliedSeq = 0;
   #queue: Promise<unknown> = Promise.resolve();
@@ -82,10 +98,12 @@ export class DocumentStore {
 
   private constructor(
     index: VectorIndex,
+    conversations: MemoryConversationStore,
     options: DocumentStoreOptions,
     generations: GenerationStore | undefined,
   ) {
     this.#index = index;
+    this.#conversations = conversations;
     this.#dimension = options.dimension;
     this.#model = options.model;
     this.#generations = generations;
@@ -100,8 +118,10 @@ export class DocumentStore {
   static async open(options: DocumentStoreOptions): Promise<DocumentStore> {
     const logger = options.logger ?? silentLogger;
     const indexOptions = { ...options.index, dimension: options.dimension, logger };
+    const conversations = new MemoryConversationStore(options.conversations);
     if (options.dataDir === undefined) {
-      return new DocumentStore(await VectorIndex.create(indexOptions), options, undefined);
+      const index = await VectorIndex.create(indexOptions);
+      return new DocumentStore(index, conversations, options, undefined);
     }
     const generations = new GenerationStore({
       dataDir: options.dataDir,
@@ -114,10 +134,11 @@ export class DocumentStore {
     );
     if (!loaded) {
       logger.info({ dataDir: options.dataDir }, 'no usable snapshot; starting empty at seq 0');
-      return new DocumentStore(await VectorIndex.create(indexOptions), options, generations);
+      const index = await VectorIndex.create(indexOptions);
+      return new DocumentStore(index, conversations, options, generations);
     }
-    const store = new DocumentStore(loaded.value.index, options, generations);
-    store.#restore(loaded.value.documents, loaded.manifest);
+    const store = new DocumentStore(loaded.value.index, conversations, options, generations);
+    store.#restore(loaded.value, loaded.manifest);
     return store;
   }
 
@@ -137,6 +158,11 @@ export class DocumentStore {
   /** Embedding model of the stored vectors, undefined until known. */
   get model(): string | undefined {
     return this.#model;
+  }
+
+  /** Number of conversations with retained turns. */
+  get conversationCount(): number {
+    return this.#conversations.size;
   }
 
   getDocument(documentId: string): DocumentInfo | undefined {
@@ -171,6 +197,15 @@ export class DocumentStore {
     return results;
   }
 
+  /**
+   * Returns the retained turns of a conversation, oldest first, and marks it as the most recently
+   * used one. An unknown conversation has none.
+   */
+  async conversationHistory(conversationId: string): Promise<ConversationTurn[]> {
+    this.#checkOpen();
+    return this.#conversations.history(conversationId);
+  }
+
   /** Writes the current state as a new generation in the data directory. */
   async snapshot(): Promise<SnapshotInfo> {
     this.#checkOpen();
@@ -181,14 +216,16 @@ export class DocumentStore {
     const state = await this.#serially(async () => ({
       exported: await this.#index.export(),
       documents: [...this.#documents.values()],
+      conversations: this.#conversations.entries(),
       seq: this.#lastAppliedSeq,
     }));
     const files = new Map([
       [INDEX_FILE, state.exported.bytes as Uint8Array | Iterable<string>],
       [DOCUMENTS_FILE, encodeDocuments(state.documents, state.exported.labels)],
+      [CONVERSATIONS_FILE, encodeConversations(state.conversations)],
     ]);
     const manifest = await generations.write(state.seq, this.#meta(), files);
-    return this.#logSnapshot(manifest, started);
+    return this.#logSnapshot(manifest, state.conversations.length, started);
   }
 
   /** Waits for pending applies, then frees the index. */
@@ -219,6 +256,9 @@ export class DocumentStore {
         break;
       case 'document.delete':
         outcome = await this.#delete(entry.record.documentId);
+        break;
+      case 'conversation.turn':
+        outcome = await this.#appendTurn(entry.record);
         break;
       default:
         outcome = 'ignored';
@@ -280,10 +320,26 @@ export class DocumentStore {
     return 'applied';
   }
 
-  #restore(documents: readonly StoredDocument[], manifest: GenerationManifest): void {
-    for (const document of documents) {
+  async #appendTurn(record: ConversationTurnRecord): Promise<ApplyOutcome> {
+    const { conversationId, role, text, at } = record;
+    await this.#conversations.append(conversationId, { role, text, at });
+    return 'applied';
+  }
+
+  #restore(loaded: LoadedGeneration, manifest: GenerationManifest): void {
+    for (const document of loaded.documents) {
       this.#documents.set(document.info.id, document);
       for (const chunk of document.chunks) this.#chunks.set(chunk.id, { chunk, document });
+    }
+    if (loaded.conversations) {
+      this.#conversations.restore(loaded.conversations);
+    } else {
+      // Generations written before conversations were snapshotted lack the file. The turns
+      // before such a snapshot are lost, and those after it come back by replaying the log.
+      this.#logger.info(
+        { generation: manifest.generation },
+        `snapshot generation has no ${CONVERSATIONS_FILE}; conversation history starts empty`,
+      );
     }
     this.#lastAppliedSeq = manifest.lastAppliedSeq;
     this.#model ??= typeof manifest.meta.model === 'string' ? manifest.meta.model : undefined;
@@ -293,6 +349,7 @@ export class DocumentStore {
         lastAppliedSeq: manifest.lastAppliedSeq,
         documents: this.documentCount,
         chunks: this.chunkCount,
+        conversations: this.conversationCount,
       },
       'loaded snapshot generation',
     );
@@ -306,10 +363,11 @@ export class DocumentStore {
     };
   }
 
-  #logSnapshot(manifest: GenerationManifest, started: number): SnapshotInfo {
+  #logSnapshot(manifest: GenerationManifest, conversations: number, started: number): SnapshotInfo {
     const info: SnapshotInfo = {
       generation: manifest.generation,
       lastAppliedSeq: manifest.lastAppliedSeq,
+      conversations,
       bytes: manifest.files.reduce((sum, file) => sum + file.bytes, 0),
       durationMs: Math.round(performance.now() - started),
     };
@@ -318,13 +376,21 @@ export class DocumentStore {
   }
 }
 
+/** The parts of a snapshot generation, decoded. */
+interface LoadedGeneration {
+  index: VectorIndex;
+  documents: StoredDocument[];
+  /** Conversations, least recently used first; undefined for a generation without the file. */
+  conversations: ConversationEntry[] | undefined;
+}
+
 // A snapshot made for another dimension or model is rejected as a configuration error rather
 // than skipped as corrupt, because replaying the log would fail the same way.
 async function loadGeneration(
   generation: VerifiedGeneration,
   options: DocumentStoreOptions,
   indexOptions: VectorIndexOptions,
-): Promise<{ index: VectorIndex; documents: StoredDocument[] }> {
+): Promise<LoadedGeneration> {
   const { meta } = generation.manifest;
   if (meta.dimension !== options.dimension) {
     throw new DimensionMismatchError('snapshot', options.dimension, Number(meta.dimension));
@@ -337,12 +403,15 @@ async function loadGeneration(
     throw new ModelMismatchError(options.model, meta.model);
   }
   const { documents, labels } = decodeDocuments(requireFile(generation, DOCUMENTS_FILE));
+  const conversationData = generation.files.get(CONVERSATIONS_FILE);
+  // Decoded before the index is restored, so a bad conversation file leaks no native index.
+  const conversations = conversationData ? decodeConversations(conversationData) : undefined;
   const index = await VectorIndex.restore(
     requireFile(generation, INDEX_FILE),
     labels,
     indexOptions,
   );
-  return { index, documents };
+  return { index, documents, conversations };
 }
 
 function requireFile(generation: VerifiedGeneration, name: string): Buffer {

@@ -49,17 +49,21 @@ describe('snapshot durability', () => {
             store.lastAppliedSeq >= acknowledged,
             `seq ${store.lastAppliedSeq} lost acknowledged ${acknowledged}`,
           );
-          // Every seq added one document, so a complete generation has exactly seq documents.
-          assert.equal(store.documentCount, store.lastAppliedSeq);
-          assert.equal(store.chunkCount, store.lastAppliedSeq * CHUNKS_PER_DOCUMENT);
-          const newest = putRecord(
-            `doc${store.lastAppliedSeq}`,
-            CHUNKS_PER_DOCUMENT,
-            DIMENSION,
-            store.lastAppliedSeq,
-          );
+          // Every round added one document and one conversation at two seqs, and a snapshot
+          // followed each round, so a complete generation contains seq / 2 of each.
+          const rounds = store.lastAppliedSeq / 2;
+          assert.ok(Number.isInteger(rounds), `seq ${store.lastAppliedSeq} ends a round`);
+          assert.equal(store.documentCount, rounds);
+          assert.equal(store.chunkCount, rounds * CHUNKS_PER_DOCUMENT);
+          assert.equal(store.conversationCount, rounds);
+          const newest = putRecord(`doc${rounds}`, CHUNKS_PER_DOCUMENT, DIMENSION, rounds);
           const [hit] = await store.search(row(newest.vectors, 7, DIMENSION), 1);
           assert.equal(hit?.chunk.id, newest.chunks[7]!.id);
+          const history = await store.conversationHistory(`c${rounds}`);
+          assert.deepEqual(
+            history.map((turn) => turn.text),
+            [`turn ${rounds}`],
+          );
         } finally {
           await store.close();
         }

@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Chunk, DocumentInfo } from '../../ingest/types.js';
-import type { DocumentPutRecord, LogEntry } from '../../replication/types.js';
+import type {
+  ConversationTurnRecord,
+  DocumentPutRecord,
+  LogEntry,
+} from '../../replication/types.js';
 
 /** Returns a seeded pseudo-random generator (mulberry32) of floats in [0, 1). */
 export function seededRandom(seed: number): () => number {
@@ -76,6 +80,16 @@ export function putRecord(
     dimension,
     vectors: unitVectors(chunkCount, dimension, seed),
   };
+}
+
+/** Builds a conversation.turn record. */
+export function turnRecord(
+  conversationId: string,
+  text: string,
+  role: 'user' | 'assistant' = 'user',
+  at = 0,
+): ConversationTurnRecord {
+  return { type: 'conversation.turn', conversationId, role, text, at };
 }
 
 /** Wraps a record in a log entry. */
