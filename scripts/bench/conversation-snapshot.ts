@@ -4,7 +4,7 @@
 // restarting server does, so its peak RSS is that of the load alone. Texts are random and
 // distinct, so V8 cannot share them. `--alphabet ascii` encodes one byte per character, `cjk`
 // three (CJK ideographs, the widest unescaped case in UTF-8).
-// Usage: node --expose-gc --import tsx scripts/measure-conversation-snapshot.ts
+// Usage: node --expose-gc --import tsx scripts/bench/conversation-snapshot.ts
 //          [--alphabet ascii|cjk] [--conversations 10000] [--turns 10] [--turn-chars 4000]
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { MEMORY_STORE_DEFAULTS } from '../server/conversation/index.js';
-import { DocumentStore } from '../server/index/document-store.js';
+import { MEMORY_STORE_DEFAULTS } from '../../server/conversation/index.js';
+import { DocumentStore } from '../../server/index/document-store.js';
 
 const DIMENSION = 384;
 const MIB = 1024 * 1024;
