@@ -129,4 +129,36 @@ describe('conversation after a restart', () => {
     assert.equal(messages[3]!.role, 'user');
     assert.match(messages[3]!.content, /Question: And where are tickets sold\?$/);
   });
+
+  it('keeps only --history-max-turns turns', async () => {
+    const limited = await startServerProcess('limited', [
+      '--answer-generator',
+      'openai',
+      '--openai-base-url',
+      chat.baseUrl,
+      '--openai-model',
+      'fake',
+      '--history-max-turns',
+      '2',
+    ]);
+    try {
+      const client = new StreamClusterClient({ urls: limited.url, reconnect: false });
+      const ingested = await client
+        .ingest(Buffer.from(MANUAL), { name: 'ferry.txt' })
+        .finally(() => client.close());
+      const before = chat.requests.length;
+      await ask(limited, QUESTION, ingested.seq);
+      await ask(limited, FOLLOW_UP, ingested.seq + 2);
+      await ask(limited, 'Do bicycles cost extra?', ingested.seq + 4);
+
+      assert.equal(chat.requests.length, before + 3);
+      const messages = chat.requests.at(-1)!.body.messages!;
+      // The system prompt, the last two turns (the follow-up and its answer) and the question.
+      assert.equal(messages.length, 4, JSON.stringify(messages));
+      assert.deepEqual(messages[1], { role: 'user', content: FOLLOW_UP });
+      assert.equal(messages[2]!.role, 'assistant');
+    } finally {
+      await limited.destroy();
+    }
+  });
 });
