@@ -8,9 +8,13 @@ const marker = /\[(\d+(?:\s*,\s*\d+)*)\]/g;
  * Wires the question form: the answer streams into the answer region token by token, then its
  * sources are listed with document and pages, and each marker in the text links to its source.
  * `minSeq` returns the log sequence of the last document this page indexed, so a question asked
- * right after an upload reads it on whichever server answers.
+ * right after an upload reads it on whichever server answers. `currentClient` returns the page's
+ * client at the time of each question.
  */
-export function setUpAnswers(client: StreamClusterClient, minSeq: () => number | undefined): void {
+export function setUpAnswers(
+  currentClient: () => StreamClusterClient,
+  minSeq: () => number | undefined,
+): void {
   const form = byId<HTMLFormElement>('ask-form');
   const question = byId<HTMLTextAreaElement>('question');
   const stop = byId<HTMLButtonElement>('stop');
@@ -39,7 +43,7 @@ export function setUpAnswers(client: StreamClusterClient, minSeq: () => number |
       status.textContent = 'Retrieving…';
       let citations: Citation[] = [];
       try {
-        for await (const event of client.ask(text, {
+        for await (const event of currentClient().ask(text, {
           signal: controller.signal,
           minSeq: minSeq(),
         })) {

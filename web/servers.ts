@@ -20,32 +20,65 @@ interface EndpointState {
 
 const refreshIntervalMs = 2000;
 
-/** Fills the servers table from the balancer's endpoint list and refreshes it every two seconds. */
-export function setUpServers(): void {
+/** Access token source and 401 callback of the servers table. */
+export interface ServersAccess {
+  token(): string | undefined;
+  /** Called after each response: true for 401, false for any other status. */
+  onUnauthorized(unauthorized: boolean): void;
+}
+
+/**
+ * Fills the servers table from the balancer's endpoint list and refreshes it every two seconds.
+ * The list is sent with the access token, which a balancer started with `--web-token` requires.
+ * Returns a function that refreshes at once, for when the token changes.
+ */
+export function setUpServers(access: ServersAccess): () => void {
   const body = byId<HTMLTableElement>('servers').tBodies[0]!;
   const status = byId<HTMLParagraphElement>('servers-status');
+  let timer: ReturnType<typeof setTimeout> | undefined;
 
-  const refresh = async (): Promise<void> => {
-    try {
-      const response = await fetch('api/endpoints', { cache: 'no-store' });
-      if (!response.ok) throw new Error(`the balancer answered ${response.status}`);
-      const { panic, endpoints } = (await response.json()) as {
-        panic: boolean;
-        endpoints: EndpointState[];
-      };
-      body.replaceChildren(...endpoints.map(row));
-      status.textContent = panic
-        ? 'Too few healthy servers: the balancer is in panic mode.'
-        : `${endpoints.length} ${endpoints.length === 1 ? 'server' : 'servers'}, updated ${new Date().toLocaleTimeString()}.`;
-      status.className = panic ? 'status bad' : 'status';
-    } catch (error) {
-      status.textContent = `Could not load the server list: ${describeError(error)}`;
+  const load = async (): Promise<void> => {
+    const token = access.token();
+    const response = await fetch('api/endpoints', {
+      cache: 'no-store',
+      headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+    });
+    access.onUnauthorized(response.status === 401);
+    if (response.status === 401) {
+      body.replaceChildren();
+      status.textContent =
+        token === undefined
+          ? 'The balancer lists its servers only to callers with the access token.'
+          : 'The balancer rejected the access token, so the server list is hidden.';
       status.className = 'status bad';
-    } finally {
-      setTimeout(() => void refresh(), refreshIntervalMs);
+      return;
     }
+    if (!response.ok) throw new Error(`the balancer answered ${response.status}`);
+    const { panic, endpoints } = (await response.json()) as {
+      panic: boolean;
+      endpoints: EndpointState[];
+    };
+    body.replaceChildren(...endpoints.map(row));
+    status.textContent = panic
+      ? 'Too few healthy servers: the balancer is in panic mode.'
+      : `${endpoints.length} ${endpoints.length === 1 ? 'server' : 'servers'}, updated ${new Date().toLocaleTimeString()}.`;
+    status.className = panic ? 'status bad' : 'status';
   };
-  void refresh();
+
+  const refresh = (): void => {
+    clearTimeout(timer);
+    void load()
+      .catch((error: unknown) => {
+        status.textContent = `Could not load the server list: ${describeError(error)}`;
+        status.className = 'status bad';
+      })
+      .finally(() => {
+        clearTimeout(timer);
+        timer = setTimeout(refresh, refreshIntervalMs);
+      });
+  };
+  refresh();
+  return refresh;
 }
 
 function row(endpoint: EndpointState): HTMLTableRowElement {

@@ -14,8 +14,12 @@ const stageLabels: Record<IngestStage, string> = {
  * Wires the upload form: each chosen file gets a list item with a progress bar per ingest stage,
  * and ends with its page and chunk counts or the error. Files upload one after another, because a
  * server runs at most a few ingests per connection and rejects more with TOO_MANY_INGESTS.
+ * `currentClient` returns the page's client at the time of each upload.
  */
-export function setUpUploads(client: StreamClusterClient, onIndexed: (seq: number) => void): void {
+export function setUpUploads(
+  currentClient: () => StreamClusterClient,
+  onIndexed: (seq: number) => void,
+): void {
   const form = byId<HTMLFormElement>('upload-form');
   const input = byId<HTMLInputElement>('files');
   const list = byId<HTMLUListElement>('uploads');
@@ -30,7 +34,8 @@ export function setUpUploads(client: StreamClusterClient, onIndexed: (seq: numbe
         list.prepend(item.root);
         return item;
       });
-      for (const [i, file] of files.entries()) await ingest(client, file, items[i]!, onIndexed);
+      for (const [i, file] of files.entries())
+        await ingest(currentClient(), file, items[i]!, onIndexed);
     })();
   });
 }

@@ -160,6 +160,7 @@ export const serverSettings = {
     help: 'Bearer token clients must present; unset means no authentication.',
     default: '',
     parse: text,
+    secret: true,
   },
   heartbeatIntervalMs: {
     flag: 'heartbeat-interval-ms',

@@ -39,6 +39,11 @@ export interface BalancerOptions {
    * `/ui/api/endpoints`; default none (no page, every path is forwarded).
    */
   webRoot?: string;
+  /**
+   * Bearer token that `/ui/api/endpoints` requires, so only callers holding it see endpoint
+   * addresses; default none (the list is open). Has no effect without `webRoot`.
+   */
+  webToken?: string;
   /** Kubernetes API for EndpointSlice discovery; default the in-cluster service account. */
   kubernetesApi?: KubernetesApi;
   logger?: Logger;
@@ -151,7 +156,12 @@ class BalancerImpl implements Balancer {
       metrics: this.metrics,
     });
     this.webPage = options.webRoot
-      ? { root: options.webRoot, upstream: this.upstream, logger: this.logger }
+      ? {
+          root: options.webRoot,
+          token: options.webToken,
+          upstream: this.upstream,
+          logger: this.logger,
+        }
       : undefined;
   }
 

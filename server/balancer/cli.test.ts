@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { ValidationError } from '../core/errors.js';
 import { silentLogger } from '../core/logger.js';
 import { cliOverrides, runBalancer, balancerSettings } from './cli.js';
 import { resolveConfig } from '../core/config.js';
@@ -112,5 +113,73 @@ test('cli balancer drains on SIGTERM', async () => {
     child.kill('SIGKILL');
     await backend.close();
     await rm(folder, { recursive: true });
+  }
+});
+
+test('cli rejects web token without page', async () => {
+  await assert.rejects(
+    runBalancer(['--web-token', 'page-token'], { logger: silentLogger, env: {} }),
+    (error: unknown) => {
+      assert.ok(error instanceof ValidationError);
+      // Both problems are reported at once.
+      assert.equal(error.problems.length, 2);
+      assert.match(error.problems[0]!, /^no endpoints to balance/);
+      assert.match(error.problems[1]!, /^--web-token .* served only with --web-root/);
+      return true;
+    },
+  );
+});
+
+test('cli hides an invalid web token', async () => {
+  const token = 'secret/with spaces';
+  await assert.rejects(
+    runBalancer(['--endpoints', '127.0.0.1:1'], {
+      logger: silentLogger,
+      env: { STREAMCLUSTER_BALANCER_WEB_TOKEN: token },
+    }),
+    (error: unknown) => {
+      assert.ok(error instanceof ValidationError);
+      assert.match(error.message, /^STREAMCLUSTER_BALANCER_WEB_TOKEN must contain only letters/);
+      assert.match(error.message, /the value is not shown/);
+      assert.doesNotMatch(error.message, /secret/);
+      return true;
+    },
+  );
+});
+
+test('cli web token protects the endpoint list', async () => {
+  const backend = await startWsBackend('a');
+  const webRoot = await mkdtemp(join(tmpdir(), 'balancer-cli-web-'));
+  await writeFile(join(webRoot, 'index.html'), '<!doctype html><title>page</title>');
+  const balancer = await runBalancer(
+    [
+      '--port',
+      '0',
+      '--admin-port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--endpoints',
+      `127.0.0.1:${backend.port}`,
+    ],
+    {
+      logger: silentLogger,
+      env: {
+        STREAMCLUSTER_BALANCER_WEB_ROOT: webRoot,
+        STREAMCLUSTER_BALANCER_WEB_TOKEN: 'page-token',
+      },
+      handleSignals: false,
+    },
+  );
+  assert.ok(balancer);
+  try {
+    const url = `http://127.0.0.1:${balancer.address()!.port}/ui/api/endpoints`;
+    assert.equal((await fetch(url)).status, 401);
+    const response = await fetch(url, { headers: { authorization: 'Bearer page-token' } });
+    assert.equal(response.status, 200);
+  } finally {
+    await balancer.close();
+    await backend.close();
+    await rm(webRoot, { recursive: true });
   }
 });

@@ -81,6 +81,14 @@ export const balancerSettings = {
     default: '',
     parse: text,
   } satisfies Setting<string>,
+  webToken: {
+    flag: 'web-token',
+    env: 'STREAMCLUSTER_BALANCER_WEB_TOKEN',
+    help: "Bearer token that /ui/api/endpoints requires; set it to the stream servers' --auth-token [default: the list is open]",
+    default: '',
+    parse: subprotocolToken,
+    secret: true,
+  } satisfies Setting<string>,
   kubernetesPortName: {
     flag: 'kubernetes-port-name',
     env: 'STREAMCLUSTER_BALANCER_KUBERNETES_PORT_NAME',
@@ -89,6 +97,19 @@ export const balancerSettings = {
     parse: text,
   } satisfies Setting<string>,
 };
+
+/**
+ * Accepts a token that a browser can send as a `bearer.<token>` WebSocket subprotocol, as the web
+ * page does with the same token. A subprotocol is an HTTP token (RFC 9110, section 5.6.2).
+ */
+function subprotocolToken(raw: string): string {
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(raw)) {
+    throw new Error(
+      "must contain only letters, digits and !#$%&'*+-.^_`|~, because the web page also sends it as a WebSocket subprotocol",
+    );
+  }
+  return raw;
+}
 
 /** Resolved command-line settings. */
 export type BalancerCliConfig = ConfigOf<typeof balancerSettings>;
@@ -136,16 +157,23 @@ export async function runBalancer(
     return undefined;
   }
   const cli = resolveConfig(balancerSettings, parsed.flags, options.env ?? process.env);
-  checkEndpointSource(cli);
+  checkSettings(cli);
   const logger = options.logger ?? createLogger({ name: 'balancer' });
   const balancer = createBalancer({
     config: cliOverrides(cli),
     configFile: cli.configFile || undefined,
     adminPort: cli.adminPort,
     webRoot: cli.webRoot || undefined,
+    webToken: cli.webToken || undefined,
     logger,
   });
   await balancer.listen(cli.port, cli.host);
+  if (cli.webRoot) {
+    logger.info(
+      { webRoot: cli.webRoot, endpointListRequiresToken: cli.webToken !== '' },
+      'serving the web page at /ui/',
+    );
+  }
   const config = balancer.config();
   if (!config.kubernetes && config.endpoints.length === 0) {
     logger.warn(
@@ -158,14 +186,23 @@ export async function runBalancer(
 }
 
 /**
- * Rejects a balancer with no source of endpoints, which would reject every client with 503. A
- * configuration file may list them, so it is checked after loading instead.
+ * Rejects settings that cannot work together and lists every problem. A balancer with no source
+ * of endpoints would reject every client with 503. Endpoints may come from a configuration file,
+ * so that case is checked after loading. A web token without a web page would protect nothing.
  */
-function checkEndpointSource(cli: BalancerCliConfig): void {
-  if (cli.endpoints.length > 0 || cli.kubernetesService !== '' || cli.configFile !== '') return;
-  throw new ValidationError([
-    'no endpoints to balance: set --endpoints (STREAMCLUSTER_BALANCER_ENDPOINTS) to host:port,..., --kubernetes-service (STREAMCLUSTER_BALANCER_KUBERNETES_SERVICE), or --config with an endpoints list',
-  ]);
+function checkSettings(cli: BalancerCliConfig): void {
+  const problems: string[] = [];
+  if (cli.endpoints.length === 0 && cli.kubernetesService === '' && cli.configFile === '') {
+    problems.push(
+      'no endpoints to balance: set --endpoints (STREAMCLUSTER_BALANCER_ENDPOINTS) to host:port,..., --kubernetes-service (STREAMCLUSTER_BALANCER_KUBERNETES_SERVICE), or --config with an endpoints list',
+    );
+  }
+  if (cli.webToken !== '' && cli.webRoot === '') {
+    problems.push(
+      '--web-token (STREAMCLUSTER_BALANCER_WEB_TOKEN) protects the web page, which is served only with --web-root (STREAMCLUSTER_BALANCER_WEB_ROOT); set both or neither',
+    );
+  }
+  if (problems.length > 0) throw new ValidationError(problems);
 }
 
 function handleSignals(balancer: Balancer, logger: Logger): void {

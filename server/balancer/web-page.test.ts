@@ -110,3 +110,71 @@ describe('balancer web page', () => {
     }
   });
 });
+
+describe('balancer web page with a web token', () => {
+  const token = 'page-token-1';
+  let backend: WsBackend;
+  let balancer: Balancer;
+  let webRoot: string;
+  let origin: string;
+
+  before(async () => {
+    backend = await startWsBackend('a');
+    webRoot = await mkdtemp(join(tmpdir(), 'balancer-web-token-'));
+    await writeFile(join(webRoot, 'index.html'), '<!doctype html><title>page</title>');
+    balancer = createBalancer({
+      config: { endpoints: [{ host: '127.0.0.1', port: backend.port }] },
+      webRoot,
+      webToken: token,
+    });
+    origin = `http://127.0.0.1:${(await balancer.listen(0, '127.0.0.1')).port}`;
+  });
+
+  after(async () => {
+    await balancer?.close();
+    await backend?.close();
+    if (webRoot) await rm(webRoot, { recursive: true, force: true });
+  });
+
+  const cases: [string, Record<string, string>, number][] = [
+    ['no Authorization', {}, 401],
+    ['wrong token', { authorization: 'Bearer page-token-2' }, 401],
+    ['token as a prefix', { authorization: `Bearer ${token}x` }, 401],
+    ['other scheme', { authorization: `Basic ${token}` }, 401],
+    ['empty bearer', { authorization: 'Bearer ' }, 401],
+    ['the token', { authorization: `Bearer ${token}` }, 200],
+    ['lower-case scheme', { authorization: `bearer ${token}` }, 200],
+  ];
+  for (const [name, headers, status] of cases) {
+    it(`endpoint list with ${name} answers ${status}`, async () => {
+      const response = await fetch(`${origin}/ui/api/endpoints`, { headers });
+      assert.equal(response.status, status);
+      if (status === 401) {
+        assert.equal(response.headers.get('www-authenticate'), 'Bearer');
+        assert.match(await response.text(), /missing or invalid bearer token/);
+        return;
+      }
+      const { endpoints } = (await response.json()) as { endpoints: { id: string }[] };
+      assert.deepEqual(
+        endpoints.map((endpoint) => endpoint.id),
+        [`127.0.0.1:${backend.port}`],
+      );
+    });
+  }
+
+  it('HEAD of endpoint list needs the token', async () => {
+    const without = await fetch(`${origin}/ui/api/endpoints`, { method: 'HEAD' });
+    assert.equal(without.status, 401);
+    const withToken = await fetch(`${origin}/ui/api/endpoints`, {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(withToken.status, 200);
+  });
+
+  it('page itself needs no token', async () => {
+    const response = await fetch(`${origin}/ui/`);
+    assert.equal(response.status, 200);
+    assert.equal(await response.text(), '<!doctype html><title>page</title>');
+  });
+});

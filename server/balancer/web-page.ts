@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
@@ -13,6 +14,11 @@ export const webPagePrefix = '/ui/';
 export interface WebPageOptions {
   /** Folder of the built page: `index.html`, `app.js`, `style.css` (see scripts/build-web.ts). */
   root: string;
+  /**
+   * Bearer token that `/ui/api/endpoints` requires in `Authorization`; default none, so the
+   * endpoint list is open to every caller. The page's own files stay open either way.
+   */
+  token?: string;
   upstream: Upstream;
   logger: Logger;
 }
@@ -61,11 +67,38 @@ export function handleWebPage(
   }
   const name = path.slice(webPagePrefix.length);
   if (name === 'api/endpoints') {
-    send(res, 200, 'application/json', JSON.stringify(describeEndpoints(options.upstream)));
+    serveEndpoints(options, req, res);
     return true;
   }
   void serveFile(options, req, res, name === '' ? 'index.html' : name);
   return true;
+}
+
+/**
+ * Sends the endpoint list, or 401 when a token is configured and the request lacks it. The list
+ * names internal addresses, so only callers holding the token may read it.
+ */
+function serveEndpoints(options: WebPageOptions, req: IncomingMessage, res: ServerResponse): void {
+  if (options.token !== undefined && !hasBearerToken(req, options.token)) {
+    options.logger.debug({ path: req.url }, 'endpoint list requested without a valid bearer token');
+    const hint =
+      'missing or invalid bearer token; send the web token as Authorization: Bearer <token>\n';
+    return send(res, 401, 'text/plain; charset=utf-8', hint, { 'www-authenticate': 'Bearer' });
+  }
+  send(res, 200, 'application/json', JSON.stringify(describeEndpoints(options.upstream)));
+}
+
+/** Checks for `Authorization: Bearer <token>`, with the scheme name case-insensitive (RFC 9110). */
+function hasBearerToken(req: IncomingMessage, expected: string): boolean {
+  const match = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? '');
+  if (!match) return false;
+  // Comparing digests of equal length keeps the time independent of where the tokens differ and
+  // of the expected token's length.
+  return timingSafeEqual(sha256(match[1]!), sha256(expected));
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
 }
 
 async function serveFile(

@@ -39,6 +39,7 @@ const connectionSettings = {
     help: 'Bearer token, when the server requires one.',
     default: '',
     parse: text,
+    secret: true,
   },
 } satisfies Settings;
 

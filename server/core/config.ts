@@ -14,6 +14,8 @@ export interface Setting<T> {
   default: T;
   /** Turns the raw string into a value, or throws an Error whose message states the rule. */
   parse: (raw: string) => T;
+  /** True for tokens and passwords, whose invalid values are left out of error messages. */
+  secret?: boolean;
 }
 
 export type Settings = Record<string, Setting<unknown>>;
@@ -170,7 +172,8 @@ export function resolveConfig<S extends Settings>(
     try {
       config[key] = setting.parse(raw);
     } catch (error) {
-      problems.push(`${source} ${(error as Error).message}, got ${JSON.stringify(raw)}`);
+      const got = setting.secret ? 'the value is not shown' : `got ${JSON.stringify(raw)}`;
+      problems.push(`${source} ${(error as Error).message}, ${got}`);
     }
   }
   if (problems.length > 0) throw new ValidationError(problems);

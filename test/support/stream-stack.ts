@@ -9,7 +9,7 @@ import {
   type RunningServer,
   type ServerConfig,
 } from '../../server/app/main.js';
-import { silentLogger } from '../../server/core/logger.js';
+import { silentLogger, type Logger } from '../../server/core/logger.js';
 import { startChatServer, streamTokens, type ChatServer } from './chat-completions-server.js';
 
 /** A real stream server on a loopback port with its own data directory, for tests. */
@@ -24,18 +24,19 @@ export interface TestServer {
 
 /**
  * Starts a stream server with the real model, parser, file log and index. `flags` are the
- * command-line flags of `streamcluster server`; `--data-dir` defaults to a fresh temp directory.
+ * command-line flags of `streamcluster server`; `--data-dir` defaults to a fresh temp directory,
+ * and the logger to one that drops everything.
  */
 export async function startTestServer(
   flags: string[] = [],
-  options: { dataDir?: string } = {},
+  options: { dataDir?: string; logger?: Logger } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'streamcluster-server-')));
   const config: ServerConfig = serverConfig(
     ['--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--embed-workers', '1', ...flags],
     {},
   );
-  const running = await startServer(config, silentLogger);
+  const running = await startServer(config, options.logger ?? silentLogger);
   const { port } = running.server.address();
   let stopped = false;
   return {
