@@ -2,6 +2,7 @@ import { AsyncQueue } from './async-queue.js';
 import { StreamClusterClientError } from './errors.js';
 import { requireMediaType, type DocumentMediaType } from './media-type.js';
 import { sha256Hex } from './sha256.js';
+import { bearerTokenProblem } from './token.js';
 import type {
   AnswerEvent,
   ClientState,
@@ -90,6 +91,8 @@ export class StreamClusterClient extends EventTarget {
     super();
     this.urls = Array.isArray(options.urls) ? [...options.urls] : [options.urls];
     if (this.urls.length === 0) throw new RangeError('urls must hold at least one WebSocket URL');
+    const tokenProblem = options.token ? bearerTokenProblem(options.token) : undefined;
+    if (tokenProblem) throw new RangeError(`token ${tokenProblem}`);
   }
 
   get state(): ClientState {

@@ -1,4 +1,5 @@
 import { boolean, integer, oneOf, text, list, type Settings } from '../core/config.js';
+import { bearerToken } from '../core/token.js';
 import { natsUrlProblem, streamNameProblem } from '../replication/nats-validation.js';
 
 /** Parses the comma-separated NATS server URLs and rejects those that are not NATS URLs. */
@@ -159,7 +160,7 @@ export const serverSettings = {
     env: 'STREAMCLUSTER_AUTH_TOKEN',
     help: 'Bearer token clients must present; unset means no authentication.',
     default: '',
-    parse: text,
+    parse: bearerToken,
     secret: true,
   },
   heartbeatIntervalMs: {

@@ -12,6 +12,7 @@ import {
 } from '../core/config.js';
 import { ValidationError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
+import { bearerToken } from '../core/token.js';
 import { createBalancer, type Balancer } from './balancer.js';
 import type { Algorithm, PartialBalancerConfig } from './balancer-config.js';
 import { parseEndpointList } from './static-discovery.js';
@@ -86,7 +87,7 @@ export const balancerSettings = {
     env: 'STREAMCLUSTER_BALANCER_WEB_TOKEN',
     help: "Bearer token that /ui/api/endpoints requires; set it to the stream servers' --auth-token [default: the list is open]",
     default: '',
-    parse: subprotocolToken,
+    parse: bearerToken,
     secret: true,
   } satisfies Setting<string>,
   kubernetesPortName: {
@@ -97,19 +98,6 @@ export const balancerSettings = {
     parse: text,
   } satisfies Setting<string>,
 };
-
-/**
- * Accepts a token that a browser can send as a `bearer.<token>` WebSocket subprotocol, as the web
- * page does with the same token. A subprotocol is an HTTP token (RFC 9110, section 5.6.2).
- */
-function subprotocolToken(raw: string): string {
-  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(raw)) {
-    throw new Error(
-      "must contain only letters, digits and !#$%&'*+-.^_`|~, because the web page also sends it as a WebSocket subprotocol",
-    );
-  }
-  return raw;
-}
 
 /** Resolved command-line settings. */
 export type BalancerCliConfig = ConfigOf<typeof balancerSettings>;

@@ -1,9 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 
 import type { Logger } from '../core/logger.js';
+import { tokensEqual } from '../core/token.js';
 import { describeEndpoints } from './admin-server.js';
 import type { Upstream } from './upstream.js';
 
@@ -92,13 +92,7 @@ function serveEndpoints(options: WebPageOptions, req: IncomingMessage, res: Serv
 function hasBearerToken(req: IncomingMessage, expected: string): boolean {
   const match = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? '');
   if (!match) return false;
-  // Comparing digests of equal length keeps the time independent of where the tokens differ and
-  // of the expected token's length.
-  return timingSafeEqual(sha256(match[1]!), sha256(expected));
-}
-
-function sha256(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
+  return tokensEqual(match[1]!, expected);
 }
 
 async function serveFile(

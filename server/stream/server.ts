@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { timingSafeEqual } from 'node:crypto';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 import { busiestPoolUtilization, type WorkerBusyTime } from '../core/busy-time.js';
 import { silentLogger, type Logger } from '../core/logger.js';
+import { tokensEqual } from '../core/token.js';
 import { StreamConnection, type ConnectionLimits } from './connection.js';
 import type { DataPlane } from './data-plane.js';
 import { OperationJournal, type JournalOptions } from './journal.js';
@@ -338,7 +338,7 @@ export class StreamServer {
       header.startsWith('Bearer ') ? header.slice(7) : '',
       ...protocols.filter((p) => p.startsWith('bearer.')).map((p) => p.slice(7)),
     ];
-    return candidates.some((token) => token !== '' && safeEqual(token, expected));
+    return candidates.some((token) => token !== '' && tokensEqual(token, expected));
   }
 
   private accept(ws: WebSocket): void {
@@ -479,9 +479,3 @@ const STATUS_TEXT: Record<number, string> = {
   401: 'Unauthorized',
   503: 'Service Unavailable',
 };
-
-function safeEqual(actual: string, expected: string): boolean {
-  const a = Buffer.from(actual);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
