@@ -158,7 +158,7 @@ export const serverSettings = {
   authToken: {
     flag: 'auth-token',
     env: 'STREAMCLUSTER_AUTH_TOKEN',
-    help: 'Bearer token clients must present; unset means no authentication.',
+    help: 'Bearer token that WebSocket clients and the admin requests POST /drain, POST and DELETE /draining must present; unset means no authentication.',
     default: '',
     parse: bearerToken,
     secret: true,

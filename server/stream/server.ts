@@ -20,7 +20,11 @@ export interface StreamServerOptions {
   serverId?: string;
   logger?: Logger;
   metrics?: StreamMetrics;
-  /** Bearer token required at the upgrade; no authentication when unset. */
+  /**
+   * Bearer token required at the upgrade and on the admin requests `POST /drain`,
+   * `POST /draining` and `DELETE /draining`; no authentication when unset. Probes and scrapes
+   * (`/healthz`, `/readyz`, `/stats`, `/metrics`) stay open.
+   */
   authToken?: string;
   /** Interval between pings; a client that misses one pong is terminated. Default 15000 ms. */
   heartbeatIntervalMs?: number;
@@ -408,8 +412,10 @@ export class StreamServer {
           });
         return;
       case '/drain':
+        if (!this.authorizeAdmin(request, response, path)) return;
         return this.handleShed(request, response);
       case '/draining':
+        if (!this.authorizeAdmin(request, response, path)) return;
         return this.handleDraining(request, response);
       default:
         return reply(
@@ -417,6 +423,42 @@ export class StreamServer {
           `not found: ${path}; this server serves WebSocket ${SUBPROTOCOL}, /healthz, /readyz, /stats, /metrics, /drain, /draining\n`,
         );
     }
+  }
+
+  /**
+   * Checks the `Authorization: Bearer` header of an admin request against `authToken` and
+   * replies 401 when it does not match. Only the header counts here, because admin callers
+   * (balancers, the operator) are not browsers. Returns true when the request may proceed.
+   */
+  private authorizeAdmin(
+    request: IncomingMessage,
+    response: ServerResponse,
+    path: string,
+  ): boolean {
+    const expected = this.options.authToken;
+    if (!expected) return true;
+    const header = request.headers.authorization ?? '';
+    const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
+    if (presented !== '' && tokensEqual(presented, expected)) return true;
+
+    this.log.warn(
+      {
+        method: request.method,
+        path,
+        remoteAddress: request.socket.remoteAddress,
+        reason: header === '' ? 'missing' : 'invalid',
+      },
+      'rejected admin request without a valid bearer token',
+    );
+    response.writeHead(401, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'WWW-Authenticate': 'Bearer',
+    });
+    response.end(
+      `${path} requires the header Authorization: Bearer <token>, with the token this server was started with (--auth-token, STREAMCLUSTER_AUTH_TOKEN)\n`,
+    );
+    return false;
   }
 
   /** `POST /drain?connections=N&spreadMs=S&reconnectDelayMs=M`, the balancer's rebalance call. */
