@@ -44,6 +44,11 @@ export interface BalancerOptions {
    * addresses; default none (the list is open). Has no effect without `webRoot`.
    */
   webToken?: string;
+  /**
+   * Bearer token sent as `Authorization: Bearer` with rebalance shed requests, so endpoints
+   * started with `--auth-token` accept them; default none.
+   */
+  serverToken?: string;
   /** Kubernetes API for EndpointSlice discovery; default the in-cluster service account. */
   kubernetesApi?: KubernetesApi;
   logger?: Logger;
@@ -154,6 +159,7 @@ class BalancerImpl implements Balancer {
       now: this.now,
       logger: this.logger,
       metrics: this.metrics,
+      serverToken: options.serverToken,
     });
     this.webPage = options.webRoot
       ? {

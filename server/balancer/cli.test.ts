@@ -147,6 +147,22 @@ test('cli hides an invalid web token', async () => {
   );
 });
 
+test('cli hides an invalid server token', async () => {
+  await assert.rejects(
+    runBalancer(['--endpoints', '127.0.0.1:1', '--server-token', 'secret/with spaces'], {
+      logger: silentLogger,
+      env: {},
+    }),
+    (error: unknown) => {
+      assert.ok(error instanceof ValidationError);
+      assert.match(error.message, /^--server-token must contain only letters/);
+      assert.match(error.message, /the value is not shown/);
+      assert.doesNotMatch(error.message, /secret/);
+      return true;
+    },
+  );
+});
+
 test('cli web token protects the endpoint list', async () => {
   const backend = await startWsBackend('a');
   const webRoot = await mkdtemp(join(tmpdir(), 'balancer-cli-web-'));

@@ -90,6 +90,14 @@ export const balancerSettings = {
     parse: bearerToken,
     secret: true,
   } satisfies Setting<string>,
+  serverToken: {
+    flag: 'server-token',
+    env: 'STREAMCLUSTER_BALANCER_SERVER_TOKEN',
+    help: "Bearer token sent with rebalance shed requests; set it to the stream servers' --auth-token [default: none]",
+    default: '',
+    parse: bearerToken,
+    secret: true,
+  } satisfies Setting<string>,
   kubernetesPortName: {
     flag: 'kubernetes-port-name',
     env: 'STREAMCLUSTER_BALANCER_KUBERNETES_PORT_NAME',
@@ -153,6 +161,7 @@ export async function runBalancer(
     adminPort: cli.adminPort,
     webRoot: cli.webRoot || undefined,
     webToken: cli.webToken || undefined,
+    serverToken: cli.serverToken || undefined,
     logger,
   });
   await balancer.listen(cli.port, cli.host);

@@ -44,6 +44,8 @@ export interface RebalancerOptions {
   now: () => number;
   logger: Logger;
   metrics: BalancerMetrics;
+  /** Bearer token sent with each shed request, the endpoints' `--auth-token`; default none. */
+  serverToken?: string;
 }
 
 /**
@@ -83,7 +85,9 @@ export class Rebalancer {
     const plan = planRebalance(counts, settings);
     if (!plan) return undefined;
 
-    const status = await sendShedRequest(plan, settings).catch((error: Error) => error);
+    const status = await sendShedRequest(plan, settings, this.options.serverToken).catch(
+      (error: Error) => error,
+    );
     const accepted = typeof status === 'number' && status >= 200 && status < 300;
     this.options.metrics.rebalanceRequests.inc({ result: accepted ? 'accepted' : 'failed' });
     const details = {
@@ -93,6 +97,11 @@ export class Rebalancer {
     };
     if (accepted)
       this.options.logger.info(details, 'asked endpoint to shed connections for rebalancing');
+    else if (status === 401)
+      this.options.logger.warn(
+        details,
+        "endpoint rejected shed request with 401; set --server-token to the stream servers' --auth-token",
+      );
     else
       this.options.logger.warn(
         { ...details, err: status instanceof Error ? status : undefined },
@@ -102,7 +111,11 @@ export class Rebalancer {
   }
 }
 
-function sendShedRequest(plan: ShedPlan, settings: BalancerConfig['rebalance']): Promise<number> {
+function sendShedRequest(
+  plan: ShedPlan,
+  settings: BalancerConfig['rebalance'],
+  token: string | undefined,
+): Promise<number> {
   const query = new URLSearchParams({
     connections: String(plan.connections),
     reconnectDelayMs: String(settings.reconnectDelayMs),
@@ -115,6 +128,7 @@ function sendShedRequest(plan: ShedPlan, settings: BalancerConfig['rebalance']):
         port: plan.endpoint.port,
         method: 'POST',
         path: `${settings.path}?${query}`,
+        headers: token ? { Authorization: `Bearer ${token}` } : {},
         agent: false,
         timeout: 5000,
       },
