@@ -22,6 +22,9 @@ function groupOf(type: Pick<ResourceType, 'apiVersion'>): string {
  *   needs).
  * - Pods: list, to find the ready servers whose `/stats` it reads.
  * - Events: create, one per decision.
+ * - Secrets: get, to read the token of `spec.auth.tokenSecretRef` that the servers require on
+ *   the drain requests of a scale-in. The Secret's name comes from each spec, so the rule cannot
+ *   be limited by resourceNames.
  * - EndpointSlices: get, list and watch. The operator never reads them, but it creates a Role
  *   granting exactly these verbs to each balancer, and RBAC lets a subject grant only
  *   permissions it has itself.
@@ -51,6 +54,7 @@ export function operatorRules(): PolicyRule[] {
     })),
     { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
     { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+    { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
     {
       apiGroups: ['discovery.k8s.io'],
       resources: ['endpointslices'],

@@ -1,3 +1,4 @@
+import { auth } from './auth.js';
 import { balancer } from './balancer.js';
 import { log } from './log.js';
 import { embedding, generator } from './models.js';
@@ -26,6 +27,7 @@ export const spec = object(
     generator: generator.defaultEmpty(),
     balancer: balancer.defaultEmpty(),
     log: log.defaultEmpty(),
+    auth: auth.optional(),
   },
   { description: 'Desired state of the cluster.' },
 );

@@ -35,6 +35,19 @@ function addAccess(scope: Construct, stc: StreamCluster): kplus.ServiceAccount {
   return account;
 }
 
+/**
+ * Builds the variable of the token the balancer sends with its shed requests, from
+ * `spec.auth.tokenSecretRef`. STREAMCLUSTER_BALANCER_WEB_TOKEN stays unset, because this
+ * balancer serves no web page and the balancer rejects a web token without `--web-root`.
+ */
+function serverTokenEnv(scope: Construct, stc: StreamCluster): Record<string, kplus.EnvValue> {
+  const ref = stc.spec.auth?.tokenSecretRef;
+  if (!ref) return {};
+  const secret = kplus.Secret.fromSecretName(scope, 'auth-token-secret', ref.name);
+  const value = kplus.EnvValue.fromSecretValue({ secret, key: ref.key });
+  return { STREAMCLUSTER_BALANCER_SERVER_TOKEN: value };
+}
+
 function addDeployment(
   scope: Construct,
   stc: StreamCluster,
@@ -66,6 +79,7 @@ function addDeployment(
           STREAMCLUSTER_BALANCER_HOST: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_IP),
           STREAMCLUSTER_BALANCER_PORT: kplus.EnvValue.fromValue(String(PORTS.http)),
           STREAMCLUSTER_BALANCER_ADMIN_PORT: kplus.EnvValue.fromValue(String(PORTS.balancerAdmin)),
+          ...serverTokenEnv(scope, stc),
         },
         ports: [
           { name: 'http', number: PORTS.http },

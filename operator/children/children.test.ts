@@ -139,6 +139,29 @@ describe('buildChildren', () => {
     });
   });
 
+  it('auth token reaches servers and balancer', () => {
+    const stc: StreamCluster = loadSample('demo');
+    stc.spec.auth = { tokenSecretRef: { name: 'stream-auth', key: 'token' } };
+    const objects = buildChildren(stc);
+    const fromSecret = { secretKeyRef: { name: 'stream-auth', key: 'token' } };
+    const serverEnv = envOf(serverContainer(objects));
+    assert.deepEqual(serverEnv.get('STREAMCLUSTER_AUTH_TOKEN')?.valueFrom, fromSecret);
+    assert.equal(serverEnv.get('STREAMCLUSTER_AUTH_TOKEN')?.value, undefined);
+    const balancer = find(objects, 'Deployment', 'demo-balancer').spec.template.spec.containers[0];
+    const balancerEnv = envOf(balancer);
+    assert.deepEqual(balancerEnv.get('STREAMCLUSTER_BALANCER_SERVER_TOKEN')?.valueFrom, fromSecret);
+    // The operator's balancer serves no web page, and a web token without one stops it.
+    assert.equal(balancerEnv.has('STREAMCLUSTER_BALANCER_WEB_TOKEN'), false);
+    assert.equal(objects.filter((object) => object.kind === 'Secret').length, 0);
+  });
+
+  it('no auth sets no token variables', () => {
+    const objects = buildChildren(loadSample('demo'));
+    assert.equal(envOf(serverContainer(objects)).has('STREAMCLUSTER_AUTH_TOKEN'), false);
+    const balancer = find(objects, 'Deployment', 'demo-balancer').spec.template.spec.containers[0];
+    assert.equal(envOf(balancer).has('STREAMCLUSTER_BALANCER_SERVER_TOKEN'), false);
+  });
+
   it('model volume is mounted read-only', () => {
     const stc: StreamCluster = loadSample('demo');
     stc.spec.embedding = { volume: { claimName: 'models', path: 'minilm' } };

@@ -50,6 +50,13 @@ function generatorEnv(stc: StreamCluster): k8s.EnvVar[] {
   return env;
 }
 
+/** Builds the variable `name` from the key of `spec.auth.tokenSecretRef`, when the spec sets one. */
+export function authTokenEnv(stc: StreamCluster, name: string): k8s.EnvVar[] {
+  const ref = stc.spec.auth?.tokenSecretRef;
+  if (!ref) return [];
+  return [{ name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } }];
+}
+
 /**
  * Environment of a server container. Settings go through `STREAMCLUSTER_*` variables rather than
  * flags so that an image that lacks a setting ignores it instead of refusing to start. The server
@@ -66,5 +73,6 @@ export function serverEnv(stc: StreamCluster): k8s.EnvVar[] {
     { name: 'STREAMCLUSTER_NATS_STREAM', value: stc.spec.log.stream ?? stc.metadata.name },
     ...embeddingEnv(stc),
     ...generatorEnv(stc),
+    ...authTokenEnv(stc, 'STREAMCLUSTER_AUTH_TOKEN'),
   ];
 }

@@ -35,6 +35,8 @@ export interface Observation {
   autoscaling?: { decision?: Decision };
   /** Set while servers drain before a scale-in. */
   drain?: DrainProgress;
+  /** Reason and message of a failed read of the `spec.auth.tokenSecretRef` token. */
+  serverTokenProblem?: { reason: string; message: string };
 }
 
 function numberAt(object: Record<string, unknown> | undefined, field: string): number {

@@ -24,6 +24,7 @@ import { done, requeueAfter, TerminalError, type Outcome } from './outcome.js';
 import { ScaleIn, type ScaleInStep } from './scale-in.js';
 import { ScaleOutRelief } from './scale-out.js';
 import { httpServerRequests, type ServerRequests } from './server-requests.js';
+import { readServerToken, type ServerToken } from './server-token.js';
 import type { StatsFetcher } from './stats.js';
 import { computeStatus } from './status.js';
 
@@ -103,6 +104,8 @@ export class Reconciler {
     }
 
     const servers = await this.readServers(cached);
+    // Read once here, so the drain and shed requests of this reconcile share one Secret read.
+    const serverToken = await readServerToken(this.options.clients.core, cached);
     // As decide() expects: ready servers, and draining ones whose connections still count.
     const readings = [...servers.readings.values()].filter(
       (reading) => servers.ready.has(reading.podName) || reading.sample?.draining,
@@ -114,7 +117,7 @@ export class Reconciler {
     );
     if (scaling.kind === 'cacheBehind') return requeueAfter(200, 'cacheBehind');
     const stc = scaling.kind === 'decided' ? scaling.stc : cached;
-    const step = await this.reconcileServerCount(stc, scaling, servers);
+    const step = await this.reconcileServerCount(stc, scaling, servers, serverToken);
 
     const children = buildChildren(withServerReplicas(stc, step.replicas));
     let applyError: unknown;
@@ -127,6 +130,9 @@ export class Reconciler {
     const observation = this.observeChildren(stc, servers, applyError);
     if (scaling.kind === 'decided') observation.autoscaling = { decision: scaling.decision };
     observation.drain = step.progress;
+    if (serverToken.state === 'unavailable') {
+      observation.serverTokenProblem = { reason: serverToken.reason, message: serverToken.message };
+    }
     const status = await this.updateStatus(stc, observation);
     this.options.metrics.observeCluster(key, stc.spec.servers.replicas, status);
     if (applyError) throw applyError;
@@ -149,6 +155,7 @@ export class Reconciler {
     stc: StreamCluster,
     scaling: AutoscaleOutcome,
     servers: ServerPods,
+    serverToken: ServerToken,
   ): Promise<ScaleInStep> {
     const desiredReplicas =
       scaling.kind === 'decided' ? scaling.replicas : stc.spec.servers.replicas;
@@ -157,13 +164,21 @@ export class Reconciler {
       ?.get(stc.metadata.namespace, childNames(stc.metadata.name).server);
     const currentReplicas = (set?.spec as { replicas?: number } | undefined)?.replicas;
     const { pods, readings } = servers;
-    await this.scaleOut.reconcileScaleOut(stc, desiredReplicas, currentReplicas, pods, readings);
+    await this.scaleOut.reconcileScaleOut(
+      stc,
+      desiredReplicas,
+      currentReplicas,
+      pods,
+      readings,
+      serverToken,
+    );
     return this.scaleIn.reconcileScaleIn({
       stc,
       desiredReplicas,
       currentReplicas,
       pods,
       readings,
+      serverToken,
     });
   }
 

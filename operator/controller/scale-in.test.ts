@@ -14,14 +14,17 @@ const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 function harness() {
   const clock = { nowMs: T0 };
   const requests: string[] = [];
+  const tokens: (string | undefined)[] = [];
   const sheds: (ShedRequest & { pod: string })[] = [];
   const events: { type: string; reason: string; message: string }[] = [];
   const serverRequests: ServerRequests = {
-    setDraining: async (target, draining) => {
+    setDraining: async (target, draining, token) => {
       requests.push(`${draining ? 'POST' : 'DELETE'} /draining ${target.podName}`);
+      tokens.push(token);
     },
-    shed: async (target, request) => {
+    shed: async (target, request, token) => {
       sheds.push({ ...request, pod: target.podName });
+      tokens.push(token);
       return request.connections;
     },
   };
@@ -36,7 +39,7 @@ function harness() {
     requests: serverRequests,
     nowMs: () => clock.nowMs,
   });
-  return { clock, requests, sheds, events, scaleIn };
+  return { clock, requests, tokens, sheds, events, scaleIn };
 }
 
 function pod(ordinal: number, ready = true): V1Pod {
@@ -193,5 +196,51 @@ describe('ScaleIn', () => {
       'DELETE /draining demo-server-1',
       'DELETE /draining demo-server-2',
     ]);
+  });
+
+  it('sends the token on drain requests', async () => {
+    const { scaleIn, clock, tokens } = harness();
+    const withToken = input(1, 2, [3, 7]);
+    withToken.serverToken = { state: 'found', token: 'admin-token' };
+    await scaleIn.reconcileScaleIn(withToken);
+    clock.nowMs = T0 + 6000;
+    await scaleIn.reconcileScaleIn({ ...withToken });
+    assert.ok(tokens.length >= 2, `a mark and a shed were sent: ${tokens.length}`);
+    for (const token of tokens) assert.equal(token, 'admin-token');
+  });
+
+  it('holds the count without the token', async () => {
+    const { scaleIn, clock, requests, sheds, events } = harness();
+    const missing = input(1, 2, [3, 7]);
+    missing.serverToken = {
+      state: 'unavailable',
+      reason: 'AuthSecretNotFound',
+      message: 'Secret default/stream-auth of spec.auth.tokenSecretRef is not found.',
+    };
+    const step = await scaleIn.reconcileScaleIn(missing);
+    assert.equal(step.replicas, 2);
+    assert.equal(step.progress, undefined);
+    assert.deepEqual(requests, []);
+    assert.deepEqual(sheds, []);
+    const blocked = events.at(-1);
+    assert.equal(blocked?.type, 'Warning');
+    assert.equal(blocked?.reason, 'ScaleInBlocked');
+    assert.match(blocked?.message ?? '', /^Not scaling in from 2 to 1 servers/);
+    assert.match(blocked?.message ?? '', /stream-auth .* is not found/);
+
+    // Past the drain timeout the servers are still kept, because none was drained.
+    clock.nowMs = T0 + 120_000;
+    const later = await scaleIn.reconcileScaleIn(missing);
+    assert.equal(later.replicas, 2);
+    assert.equal(events.filter((event) => event.reason === 'ForcedScaleIn').length, 0);
+  });
+
+  it('follows a scale-up without the token', async () => {
+    const { scaleIn, requests } = harness();
+    const missing = input(3, 2, [3, 7]);
+    missing.serverToken = { state: 'unavailable', reason: 'AuthSecretKeyMissing', message: 'm' };
+    const step = await scaleIn.reconcileScaleIn(missing);
+    assert.equal(step.replicas, 3);
+    assert.deepEqual(requests, []);
   });
 });

@@ -6,6 +6,7 @@ import { PORTS, childNames } from '../children/names.js';
 import { keyOf } from '../kube/resources.js';
 import type { EventRecorder } from './events.js';
 import type { ServerRequests } from './server-requests.js';
+import { tokenOf, type ServerToken } from './server-token.js';
 
 /** Options of {@link ScaleIn}. */
 export interface ScaleInOptions {
@@ -67,6 +68,8 @@ export interface ScaleInInput {
   pods: V1Pod[];
   /** Readings of this reconcile, by pod name. */
   readings: Map<string, ServerReading>;
+  /** Token for the servers' admin requests, read in this reconcile; default none needed. */
+  serverToken?: ServerToken;
 }
 
 function ordinalName(stc: StreamCluster, ordinal: number): string {
@@ -124,7 +127,10 @@ export class ScaleIn {
   async reconcileScaleIn(input: ScaleInInput): Promise<ScaleInStep> {
     const { stc, desiredReplicas, currentReplicas } = input;
     const key = keyOf(stc);
-    await this.ensureServing(input);
+    const serverToken = input.serverToken ?? { state: 'none' };
+    if (serverToken.state === 'unavailable') return this.handleMissingToken(input, serverToken);
+    const token = tokenOf(serverToken);
+    await this.ensureServing(input, token);
     if (currentReplicas === undefined || desiredReplicas >= currentReplicas) {
       this.drains.delete(key);
       this.finished.delete(key);
@@ -136,7 +142,7 @@ export class ScaleIn {
     }
 
     const drain = this.startOrAdjust(key, stc, desiredReplicas, currentReplicas);
-    const pending = await this.drainStep(input, drain);
+    const pending = await this.drainStep(input, drain, token);
     if (pending.servers.length === 0) {
       await this.finish(stc, drain);
       return { replicas: desiredReplicas };
@@ -152,6 +158,38 @@ export class ScaleIn {
       connections: pending.connections,
     };
     return { replicas: drain.fromReplicas, progress, nextStepInMs: this.stepMs };
+  }
+
+  /**
+   * Holds the server count while the servers require a token the operator could not read:
+   * draining needs `POST /draining` and `POST /drain`, and servers are never removed undrained
+   * for that reason. A drain under way is forgotten, so it restarts with a full timeout once the
+   * token can be read. A scale-up goes ahead, because it needs no request to the servers.
+   */
+  private async handleMissingToken(
+    input: ScaleInInput,
+    serverToken: Extract<ServerToken, { state: 'unavailable' }>,
+  ): Promise<ScaleInStep> {
+    const { stc, desiredReplicas, currentReplicas } = input;
+    const key = keyOf(stc);
+    this.drains.delete(key);
+    if (currentReplicas === undefined || desiredReplicas >= currentReplicas) {
+      return { replicas: desiredReplicas };
+    }
+    const finished = this.finished.get(key);
+    if (finished?.from === currentReplicas && finished.to === desiredReplicas) {
+      return { replicas: desiredReplicas };
+    }
+
+    this.options.logger.warn(
+      { key, from: currentReplicas, to: desiredReplicas, reason: serverToken.reason },
+      'scale-in blocked: the token for the servers cannot be read',
+    );
+    const message =
+      `Not scaling in from ${currentReplicas} to ${desiredReplicas} servers, because they ` +
+      `cannot be drained without their token. ${serverToken.message}`;
+    await this.options.events.record(stc, 'Warning', 'ScaleInBlocked', message);
+    return { replicas: currentReplicas };
   }
 
   private startOrAdjust(key: string, stc: StreamCluster, to: number, from: number): Drain {
@@ -182,7 +220,7 @@ export class ScaleIn {
    * Marks, reads and sheds each server above the target count. Returns the servers that still
    * hold connections or could not be read, with their connections.
    */
-  private async drainStep(input: ScaleInInput, drain: Drain) {
+  private async drainStep(input: ScaleInInput, drain: Drain, token: string | undefined) {
     const { stc, pods, readings } = input;
     const byName = new Map(pods.map((pod) => [pod.metadata?.name ?? '', pod]));
     const running: V1Pod[] = [];
@@ -193,7 +231,7 @@ export class ScaleIn {
     }
     // Every removed server stops taking connections, empty ones too, so that clients moved off
     // the others do not land on them.
-    await Promise.all(running.map((pod) => this.ensureMarked(stc, pod, drain)));
+    await Promise.all(running.map((pod) => this.ensureMarked(stc, pod, drain, token)));
 
     const servers: string[] = [];
     let connections = 0;
@@ -204,16 +242,23 @@ export class ScaleIn {
       if (fresh?.connections === 0) continue;
       servers.push(name);
       connections += fresh?.connections ?? 0;
-      if (fresh && drain.marked.has(name)) await this.shed(stc, pod, drain, fresh.connections);
+      if (fresh && drain.marked.has(name)) {
+        await this.shed(stc, pod, drain, fresh.connections, token);
+      }
     }
     return { servers, connections };
   }
 
-  private async ensureMarked(stc: StreamCluster, pod: V1Pod, drain: Drain): Promise<void> {
+  private async ensureMarked(
+    stc: StreamCluster,
+    pod: V1Pod,
+    drain: Drain,
+    token: string | undefined,
+  ): Promise<void> {
     const name = pod.metadata?.name ?? '';
     if (drain.marked.has(name)) return;
     try {
-      await this.options.requests.setDraining(targetOf(pod), true);
+      await this.options.requests.setDraining(targetOf(pod), true, token);
       drain.marked.set(name, this.nowMs());
     } catch (error) {
       this.options.logger.warn(
@@ -227,7 +272,13 @@ export class ScaleIn {
    * Asks for the share of the connections that keeps the closes even over the spread: with 10 s
    * of spread and 1 s steps, a tenth first, then a ninth of the rest, and so on.
    */
-  private async shed(stc: StreamCluster, pod: V1Pod, drain: Drain, open: number) {
+  private async shed(
+    stc: StreamCluster,
+    pod: V1Pod,
+    drain: Drain,
+    open: number,
+    token: string | undefined,
+  ) {
     const markedAtMs = drain.marked.get(pod.metadata?.name ?? '') ?? this.nowMs();
     const firstCloseAtMs = markedAtMs + SHED_DELAY_MS;
     if (this.nowMs() < firstCloseAtMs) return;
@@ -235,11 +286,11 @@ export class ScaleIn {
     const remainingMs = Math.max(this.stepMs, firstCloseAtMs + spreadMs - this.nowMs());
     const connections = Math.ceil((open * this.stepMs) / remainingMs);
     try {
-      await this.options.requests.shed(targetOf(pod), {
-        connections,
-        spreadMs: this.stepMs,
-        reconnectDelayMs: RECONNECT_DELAY_MS,
-      });
+      await this.options.requests.shed(
+        targetOf(pod),
+        { connections, spreadMs: this.stepMs, reconnectDelayMs: RECONNECT_DELAY_MS },
+        token,
+      );
     } catch (error) {
       this.options.logger.warn(
         { key: keyOf(stc), pod: pod.metadata?.name, err: error },
@@ -252,7 +303,7 @@ export class ScaleIn {
    * Turns draining off on servers that stay: those below the target of a scale-in that was
    * called off or shrunk, including one a previous operator replica started.
    */
-  private async ensureServing(input: ScaleInInput): Promise<void> {
+  private async ensureServing(input: ScaleInInput, token: string | undefined): Promise<void> {
     const { stc, pods, readings, desiredReplicas } = input;
     for (const pod of pods) {
       const name = pod.metadata?.name ?? '';
@@ -262,7 +313,7 @@ export class ScaleIn {
       if (pod.metadata?.deletionTimestamp || !pod.status?.podIP) continue;
       if (!readings.get(name)?.sample?.draining) continue;
       try {
-        await this.options.requests.setDraining(targetOf(pod), false);
+        await this.options.requests.setDraining(targetOf(pod), false, token);
         this.drains.get(keyOf(stc))?.marked.delete(name);
         this.options.logger.info({ key: keyOf(stc), pod: name }, 'scale-in called off; serving');
       } catch (error) {

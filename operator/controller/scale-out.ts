@@ -6,6 +6,7 @@ import { PORTS } from '../children/names.js';
 import { keyOf } from '../kube/resources.js';
 import { ordinalOf } from './scale-in.js';
 import type { ServerRequests } from './server-requests.js';
+import { tokenOf, type ServerToken } from './server-token.js';
 
 /** Options of {@link ScaleOutRelief}. */
 export interface ScaleOutReliefOptions {
@@ -60,6 +61,7 @@ export class ScaleOutRelief {
     currentReplicas: number | undefined,
     pods: V1Pod[],
     readings: Map<string, ServerReading>,
+    serverToken: ServerToken = { state: 'none' },
   ): Promise<void> {
     const key = keyOf(stc);
     if (currentReplicas !== undefined && currentReplicas > 0 && desiredReplicas > currentReplicas) {
@@ -81,7 +83,15 @@ export class ScaleOutRelief {
     pending.readyAtMs ??= this.nowMs();
     if (this.nowMs() - pending.readyAtMs < READY_GRACE_MS) return;
     this.pending.delete(key);
-    await this.shedExcess(stc, serving);
+    if (serverToken.state === 'unavailable') {
+      // Shed requests without the token would get 401, and the Degraded condition gives the cause.
+      this.options.logger.warn(
+        { key, reason: serverToken.reason },
+        'not moving connections onto new servers: the token for the servers cannot be read',
+      );
+      return;
+    }
+    await this.shedExcess(stc, serving, tokenOf(serverToken));
   }
 
   /** Returns a fresh reading for every server below `replicas`, or undefined if one lacks it. */
@@ -104,7 +114,11 @@ export class ScaleOutRelief {
     return serving.length === replicas ? serving : undefined;
   }
 
-  private async shedExcess(stc: StreamCluster, serving: { pod: V1Pod; connections: number }[]) {
+  private async shedExcess(
+    stc: StreamCluster,
+    serving: { pod: V1Pod; connections: number }[],
+    token: string | undefined,
+  ) {
     const total = serving.reduce((sum, server) => sum + server.connections, 0);
     const mean = total / serving.length;
     const spreadMs = stc.spec.servers.scaleIn.drainSpreadSeconds * 1000;
@@ -114,11 +128,11 @@ export class ScaleOutRelief {
       const podName = pod.metadata?.name ?? '';
       const target = { podName, ip: pod.status?.podIP ?? '', port: PORTS.http };
       try {
-        const accepted = await this.options.requests.shed(target, {
-          connections: excess,
-          spreadMs,
-          reconnectDelayMs: RECONNECT_DELAY_MS,
-        });
+        const accepted = await this.options.requests.shed(
+          target,
+          { connections: excess, spreadMs, reconnectDelayMs: RECONNECT_DELAY_MS },
+          token,
+        );
         this.options.logger.info(
           { key: keyOf(stc), pod: podName, connections, mean: Math.round(mean), accepted },
           'moving connections onto new servers',

@@ -16,10 +16,16 @@ export interface ShedRequest {
  * for moving load onto new servers. Injected, so tests can route them to local servers.
  */
 export interface ServerRequests {
-  /** Starts (`true`) or stops (`false`) draining for removal: `POST` or `DELETE /draining`. */
-  setDraining(target: StatsTarget, draining: boolean): Promise<void>;
-  /** Asks the server to close connections: `POST /drain`. Resolves to the count it accepted. */
-  shed(target: StatsTarget, request: ShedRequest): Promise<number>;
+  /**
+   * Starts (`true`) or stops (`false`) draining for removal: `POST` or `DELETE /draining`, with
+   * `token` as `Authorization: Bearer` when the servers require one.
+   */
+  setDraining(target: StatsTarget, draining: boolean, token?: string): Promise<void>;
+  /**
+   * Asks the server to close connections: `POST /drain`, with `token` as for `setDraining`.
+   * Resolves to the count it accepted.
+   */
+  shed(target: StatsTarget, request: ShedRequest, token?: string): Promise<number>;
 }
 
 /** A request to a stream server that failed or was refused. */
@@ -39,11 +45,21 @@ export function httpServerRequests(
   const timeoutMs = options.timeoutMs ?? 2000;
   const resolve = options.resolve ?? (async (target: StatsTarget) => target);
 
-  const send = async (target: StatsTarget, method: string, path: string): Promise<string> => {
+  const send = async (
+    target: StatsTarget,
+    method: string,
+    path: string,
+    token: string | undefined,
+  ): Promise<string> => {
     const url = serverUrl(await resolve(target), path);
     const request = `${method} ${serverUrl(target, path)} of ${target.podName}`;
+    const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
     try {
-      const response = await fetch(url, { method, signal: AbortSignal.timeout(timeoutMs) });
+      const response = await fetch(url, {
+        method,
+        headers,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       const body = await response.text();
       if (!response.ok) {
         throw new ServerRequestError(`${request} returned HTTP ${response.status}: ${body.trim()}`);
@@ -55,16 +71,16 @@ export function httpServerRequests(
   };
 
   return {
-    async setDraining(target, draining) {
-      await send(target, draining ? 'POST' : 'DELETE', '/draining');
+    async setDraining(target, draining, token) {
+      await send(target, draining ? 'POST' : 'DELETE', '/draining', token);
     },
-    async shed(target, request) {
+    async shed(target, request, token) {
       const query = new URLSearchParams({
         connections: String(request.connections),
         spreadMs: String(Math.round(request.spreadMs)),
         reconnectDelayMs: String(request.reconnectDelayMs),
       });
-      const body = await send(target, 'POST', `/drain?${query}`);
+      const body = await send(target, 'POST', `/drain?${query}`, token);
       const accepted = (JSON.parse(body) as { accepted?: unknown }).accepted;
       return typeof accepted === 'number' ? accepted : 0;
     },

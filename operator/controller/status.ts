@@ -87,6 +87,8 @@ function degradedCondition(stc: StreamCluster, observation: Observation, progres
     const message = `Applying children failed: ${observation.applyError}`;
     return cond('Degraded', 'True', 'ApplyFailed', message);
   }
+  const tokenProblem = observation.serverTokenProblem;
+  if (tokenProblem) return cond('Degraded', 'True', tokenProblem.reason, tokenProblem.message);
   const ready = observation.servers?.readyReplicas ?? 0;
   const desired = stc.spec.servers.replicas;
   if (!progressing && ready < desired) {
