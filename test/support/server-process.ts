@@ -1,6 +1,6 @@
 // Runs `streamcluster server` as a child process on a loopback port, for tests that kill servers
-// with signals. The child runs the TypeScript entry through tsx directly, without the
-// bin/streamcluster.js wrapper, so a signal sent to its pid reaches the server itself.
+// with signals. The child runs the TypeScript entry through tsx directly rather than through
+// bin/streamcluster.js, which would run a stale dist/ build left by `make build`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
