@@ -124,6 +124,17 @@ describe('balancer relay', () => {
     assert.equal(a!.lastRequestHeaders!['x-forwarded-for'], '127.0.0.1');
   });
 
+  test('refuses to forward server control paths', async () => {
+    const [a] = await backends('a');
+    const balancer = await balancerFor([a!.port]);
+    for (const path of ['/drain?connections=100', '/draining']) {
+      const answer = await httpGet(balancer.address()!.port, path, {});
+      assert.equal(answer.status, 403, path);
+      assert.equal(answer.headers['x-streamcluster-reject-reason'], 'server_control_path');
+    }
+    assert.deepEqual(a!.drainRequests, []);
+  });
+
   test('client abort is no endpoint failure', async () => {
     const [a] = await backends('a');
     const balancer = await balancerFor([a!.port], { outlierDetection: { consecutiveFailures: 1 } });

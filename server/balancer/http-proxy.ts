@@ -47,6 +47,9 @@ export async function handleRequest(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
+  if (SERVER_CONTROL_PATHS.has((req.url ?? '/').split('?')[0]!)) {
+    return respond(context, res, 403, 'server_control_path');
+  }
   const hasBody =
     req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0';
   const retryable =
@@ -74,6 +77,13 @@ export async function handleRequest(
     context.inProgress.count--;
   }
 }
+
+/**
+ * Stream server paths that change its state (shed clients, start draining). They are for the
+ * operator and the balancer's own rebalancing, which call server pods directly, so the proxy
+ * never forwards a client's request to them.
+ */
+const SERVER_CONTROL_PATHS = new Set(['/drain', '/draining']);
 
 function respond(context: ProxyContext, res: ServerResponse, status: number, reason: string): void {
   context.metrics.rejections.inc({ reason });

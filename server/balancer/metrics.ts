@@ -59,7 +59,7 @@ export class BalancerMetrics {
     });
     this.rejections = new Counter({
       name: name('rejections_total'),
-      help: 'Upgrades and requests the balancer rejected itself with 400, 502, 503 or 504, by reason.',
+      help: 'Upgrades and requests the balancer rejected itself with 400, 403, 502, 503 or 504, by reason.',
       labelNames: ['reason'],
       registers,
     });
