@@ -270,6 +270,7 @@ export class StreamConnection {
       );
       this.send(opId, op, { type: 'ingest.done', ...outcome });
     } catch (error) {
+      this.logIngestFailure(opId, op, error, { name, documentId: sha256 });
       this.sendOperationError(opId, op, error);
     } finally {
       this.finishIngest(opId);
@@ -388,6 +389,24 @@ export class StreamConnection {
     const offset = op.nextOffset++;
     const key = coalesceStage === undefined ? undefined : `${opId}\u0000${coalesceStage}`;
     this.queue.push(JSON.stringify({ ...event, op: opId, offset }), key);
+  }
+
+  /**
+   * Logs a failed ingest with the document's name and id: at info when the document itself was
+   * rejected (a DOCUMENT_ code), at warn when the server could not store it (LOG_UNAVAILABLE).
+   */
+  private logIngestFailure(
+    opId: string,
+    op: Operation,
+    error: unknown,
+    document: { name: string; documentId: string },
+  ): void {
+    const { code, message } = describeError(error, op.controller.signal);
+    // Cancellations are the client's choice, and INTERNAL errors are logged with their stack.
+    if (code === 'CANCELLED' || code === 'INTERNAL') return;
+    const fields = { op: opId, code, ...document, reason: message };
+    if (code.startsWith('DOCUMENT_')) this.log.info(fields, 'document rejected');
+    else this.log.warn(fields, 'ingest failed');
   }
 
   private sendOperationError(opId: string, op: Operation, error: unknown): void {

@@ -8,6 +8,7 @@ import { WebSocket } from 'ws';
 import { StreamClusterClient } from '../../client/client.js';
 import { RawClient } from '../../test/support/raw-client.js';
 import { startTestServer, type TestServer } from '../../test/support/stream-stack.js';
+import { recordingLogger } from '../index/testing/recording-logger.js';
 import { encodeUploadFrame } from './upload.js';
 
 const HARBOR = [
@@ -273,6 +274,26 @@ describe('stream server', () => {
     );
     const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
     assert.match(metrics, /streamcluster_server_worker_utilization 0\.[1-9]/);
+  });
+});
+
+describe('stream server ingest log', () => {
+  it('logs a rejected document with its name and code', async () => {
+    const { logger, lines } = recordingLogger();
+    const server = await startTestServer([], { logger });
+    const client = new StreamClusterClient({ urls: server.url, reconnect: false });
+    try {
+      await assert.rejects(client.ingest(Buffer.from('   \n\n  '), { name: 'blank.txt' }), {
+        code: 'DOCUMENT_NO_TEXT',
+      });
+      const line = lines.find((entry) => entry.msg === 'document rejected');
+      assert.equal(line?.name, 'blank.txt');
+      assert.equal(line?.code, 'DOCUMENT_NO_TEXT');
+      assert.equal(line?.level, 30);
+    } finally {
+      client.close();
+      await server.stop();
+    }
   });
 });
 
