@@ -117,6 +117,11 @@ export class DocumentService implements DataPlane {
     const { signal, onProgress } = options;
     const existing = this.findDocument(request.sha256);
     if (existing) return this.duplicateOutcome(existing);
+    const unavailable = this.replication.unavailableForWrites();
+    if (unavailable) {
+      this.options.metrics.ingests.inc({ outcome: 'failed' });
+      throw unavailable;
+    }
     const log = this.log.child({ documentId: request.sha256, type: request.type });
 
     const pages = await this.timed('parse', () =>

@@ -162,6 +162,24 @@ describe('ReplicationTracker', () => {
     });
     await tracker.refreshHead();
     assert.equal(tracker.status().log, 'unavailable');
-    assert.match(tracker.readiness().reason ?? '', /timed out after 50 ms/);
+    assert.match(tracker.readiness().reason ?? '', /reading the log head timed out after 50 ms/);
+  });
+
+  it('fails writes at once while the log is unreachable', async () => {
+    let reachable = false;
+    const log: Pick<DocumentLog, 'lastSeq'> = {
+      lastSeq: () => (reachable ? Promise.resolve(3) : Promise.reject(new Error('no route'))),
+    };
+    const tracker = new ReplicationTracker({ log, appliedSeq: () => 3, logger: silentLogger });
+    assert.equal(tracker.unavailableForWrites(), undefined);
+
+    await tracker.refreshHead();
+    const error = tracker.unavailableForWrites();
+    assert.equal(error?.code, 'LOG_UNAVAILABLE');
+    assert.match(error?.message ?? '', /replicated log is unavailable .*: no route$/);
+
+    reachable = true;
+    await tracker.refreshHead();
+    assert.equal(tracker.unavailableForWrites(), undefined);
   });
 });

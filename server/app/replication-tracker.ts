@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Logger } from '../core/logger.js';
+import { LogUnavailableError } from '../replication/errors.js';
 import type { DocumentLog } from '../replication/types.js';
 
 /** Options of {@link ReplicationTracker}. */
@@ -63,7 +64,7 @@ export class ReplicationTracker {
   async refreshHead(): Promise<void> {
     const timeoutMs = this.options.headTimeoutMs ?? 5000;
     try {
-      const head = await withTimeout(this.options.log.lastSeq(), timeoutMs);
+      const head = await withTimeout(this.options.log.lastSeq(), timeoutMs, 'reading the log head');
       this.headSeq = Math.max(this.headSeq ?? 0, head);
       this.logReachable();
     } catch (error) {
@@ -98,6 +99,18 @@ export class ReplicationTracker {
   /** Records that the apply loop ended with an error; the index no longer follows the log. */
   applyStopped(error: unknown): void {
     this.applyError = error instanceof Error ? error.message : String(error);
+  }
+
+  /**
+   * Returns the error for a write while the log is known to be unreachable, so that an ingest
+   * fails before parsing and embedding rather than after; undefined while it is reachable.
+   */
+  unavailableForWrites(): LogUnavailableError | undefined {
+    if (this.logError === undefined) return undefined;
+    return new LogUnavailableError(
+      `nothing can be stored while the replicated log is unavailable (search and ask still ` +
+        `work): ${this.logError}`,
+    );
   }
 
   status(): ReplicationStatus {
@@ -158,13 +171,13 @@ export class ReplicationTracker {
   }
 }
 
-async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   const timeout = new AbortController();
   try {
     return await Promise.race([
       promise,
       sleep(timeoutMs, undefined, { signal: timeout.signal }).then(() => {
-        throw new Error(`timed out after ${timeoutMs} ms`);
+        throw new Error(`${what} timed out after ${timeoutMs} ms`);
       }),
     ]);
   } finally {

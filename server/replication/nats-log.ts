@@ -204,7 +204,13 @@ export class NatsLog implements DocumentLog {
 
   /** Sequence of the newest complete record, 0 for an empty log. */
   async lastSeq(): Promise<number> {
-    const tail = await this.#readTail();
+    const tail = await this.#readTail().catch((error: unknown) => {
+      const servers = describeNatsServers(this.#options.servers);
+      throw unavailable(
+        `reading the head of NATS stream ${this.stream} at ${servers} failed`,
+        error,
+      );
+    });
     if (!tail.info) return 0;
     return tail.info.part === tail.info.parts ? tail.info.seq : tail.info.seq - 1;
   }
