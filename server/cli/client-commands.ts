@@ -20,6 +20,8 @@ export const ExitCode = {
   ok: 0,
   /** Some documents failed; the others were ingested. */
   partialFailure: 1,
+  /** A long-running command could not start, such as a server whose port is in use. */
+  failure: 1,
   usage: 2,
   /** No connection to any server. */
   unavailable: 3,

@@ -1,4 +1,4 @@
-import { ValidationError } from '../core/errors.js';
+import { StreamClusterError, ValidationError } from '../core/errors.js';
 import { askCommand, ExitCode, ingestCommand, searchCommand } from './client-commands.js';
 
 type Command = (argv: string[]) => Promise<number>;
@@ -56,8 +56,30 @@ async function main(argv: string[]): Promise<number> {
       );
       return ExitCode.usage;
     }
-    throw error;
+    const message = startupFailure(error);
+    if (message === undefined) throw error;
+    process.stderr.write(`${name}: ${message}\n`);
+    // A listener opened before the failure would keep the process running.
+    process.exit(ExitCode.failure);
   }
+}
+
+/**
+ * Returns a one-line message for failures a user can fix without a stack trace: the project's
+ * own errors, which name the value and the fix, and common system errors such as a port in use
+ * or a missing file. Returns undefined for anything else, which keeps its stack trace.
+ */
+function startupFailure(error: unknown): string | undefined {
+  if (error instanceof StreamClusterError) return `${error.message} (${error.code})`;
+  const { code, message } = error as NodeJS.ErrnoException;
+  if (code === 'EADDRINUSE') {
+    const { address, port } = error as { address?: string; port?: number };
+    return `${address ?? ''}:${port ?? ''} is already in use; choose another port in the flags or stop the process that holds it (EADDRINUSE)`;
+  }
+  if (code === 'ENOENT' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+    return `${message}; check the path or address in the flags (${code})`;
+  }
+  return undefined;
 }
 
 process.exitCode = await main(process.argv.slice(2));
