@@ -16,7 +16,7 @@ function groupOf(type: Pick<ResourceType, 'apiVersion'>): string {
  * Rules the operator needs in every namespace it watches, each for a call it makes:
  *
  * - StreamClusters: list and watch (informer), get (fresh read after a status conflict),
- *   update of `status` (status writes).
+ *   patch (the autoscaler's `spec.servers.replicas`), update of `status` (status writes).
  * - Children: list and watch (informers), patch (server-side apply), create (an apply that
  *   creates the object is also authorized as create), delete (children the spec no longer
  *   needs).
