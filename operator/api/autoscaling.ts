@@ -61,8 +61,8 @@ export const autoscaling = object(
     }).default(300),
     targetEventLoopUtilization: number({
       description:
-        'Utilization per server to aim for, from 0 to 1. A server reports the busier of its ' +
-        'event loop and its embedding or parsing workers.',
+        'Utilization per server to aim for. Each server reports the utilization of its event ' +
+        'loop and of its embedding or parsing workers, and the busier of the two counts.',
       minimum: 0.05,
       maximum: 1,
     }).default(0.7),

@@ -37,7 +37,7 @@ const autoscalingStatus = object(
         connections: integer({ description: 'Open connections over all reporting servers.' }),
         eventLoopUtilization: number({
           description:
-            'Average utilization per server, 0 to 1, rounded to 0.01. A server reports the ' +
+            'Average utilization per server, 0 to 1, rounded to 0.01: for each server, the ' +
             'busier of its event loop and its embedding or parsing workers. The figure is ' +
             'rewritten only when it moves by 0.1 or more, so an idle cluster makes no writes.',
         }),

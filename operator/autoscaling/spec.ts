@@ -59,7 +59,7 @@ export interface AutoscalingSpec {
   maxReplicas: number;
   /** Open WebSocket connections per server to aim for; > 0, default 300. */
   targetConnectionsPerServer: number;
-  /** Event-loop utilization per server to aim for, as a fraction; (0, 1], default 0.7. */
+  /** Utilization per server to aim for, as a fraction; 0.05 to 1 in the CRD, default 0.7. */
   targetEventLoopUtilization: number;
   /** Relative deviation from a target that causes no change; 0 to 1, default 0.1. */
   tolerance: number;
