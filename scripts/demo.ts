@@ -12,7 +12,7 @@ import { basename, join, resolve } from 'node:path';
 
 import { StreamClusterClient } from '../client/client.js';
 import type { Citation } from '../client/types.js';
-import { formatCitation } from '../server/cli/client-commands.js';
+import { count, formatCitation } from '../server/cli/client-commands.js';
 import { ProgressBoard } from '../server/cli/progress.js';
 import { buildWebPage } from './build-web.js';
 
@@ -165,7 +165,8 @@ async function main(): Promise<void> {
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     board.finish(
       name,
-      `${name}: ${result.pages} pages, ${result.chunks} chunks in ${seconds} s (log seq ${result.seq})`,
+      `${name}: ${count(result.pages, 'page')}, ${count(result.chunks, 'chunk')} in ${seconds} s ` +
+        `(log seq ${result.seq})`,
     );
   }
 

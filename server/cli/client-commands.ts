@@ -15,6 +15,11 @@ import {
 } from '../core/config.js';
 import { ProgressBoard } from './progress.js';
 
+/** Formats a count with its noun, as in "1 page" and "3 pages". */
+export function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** Exit codes scripts can rely on. */
 export const ExitCode = {
   ok: 0,
@@ -114,7 +119,8 @@ export async function ingestCommand(argv: string[]): Promise<number> {
         const note = result.duplicate ? ' (already indexed)' : '';
         board.finish(
           name,
-          `${name}: ${result.pages} pages, ${result.chunks} chunks, seq ${result.seq}${note}`,
+          `${name}: ${count(result.pages, 'page')}, ${count(result.chunks, 'chunk')}, ` +
+            `seq ${result.seq}${note}`,
         );
         process.stdout.write(`${result.documentId}  ${file}\n`);
       } catch (error) {

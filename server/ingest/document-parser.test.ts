@@ -46,6 +46,21 @@ describe('DocumentParser on hard PDFs', () => {
     });
   }
 
+  test('scanned PDF error suggests OCR', async () => {
+    await assert.rejects(
+      parser.parse(pdf('scan-bad.pdf')),
+      /on 1 page; its pages are probably images/,
+    );
+  });
+
+  test('blank text file error does not suggest OCR', async () => {
+    await assert.rejects(parser.parse(text('blank.txt', '  \n\t\n')), (error: Error) => {
+      assert.ok(error instanceof NoExtractableTextError);
+      assert.match(error.message, /got no letters or digits; upload a file with text in it$/);
+      return true;
+    });
+  });
+
   test('encrypted PDF parses with its password', async () => {
     const pages = await parser.parse(pdf('issue6010_1.pdf', 'abc'));
     assert.deepEqual(pages, [{ pageNumber: 1, text: 'Issue 6010' }]);

@@ -40,15 +40,21 @@ export class NoExtractableTextError extends StreamClusterError {
   readonly pageCount: number;
   /** Letters and digits found in the whole document. */
   readonly characterCount: number;
+  readonly source: 'pdf' | 'text';
 
-  constructor(pageCount: number, characterCount: number) {
+  /** `source` is `pdf` for a PDF, whose pages may be images, and `text` for text files. */
+  constructor(pageCount: number, characterCount: number, source: 'pdf' | 'text' = 'pdf') {
+    const pages = `${pageCount} ${pageCount === 1 ? 'page' : 'pages'}`;
     super(
       'DOCUMENT_NO_TEXT',
-      `document must contain extractable text, got ${characterCount} letters and digits on ` +
-        `${pageCount} page(s); it is probably scanned, so run OCR on it and upload the result`,
+      source === 'pdf'
+        ? `document must contain extractable text, got ${characterCount} letters and digits on ` +
+            `${pages}; its pages are probably images (a scan), so run OCR on it and upload the result`
+        : `document must contain text, got no letters or digits; upload a file with text in it`,
     );
     this.pageCount = pageCount;
     this.characterCount = characterCount;
+    this.source = source;
   }
 }
 

@@ -31,7 +31,12 @@ export type ParseWorkerMessage =
 export type SerializedError =
   | { code: 'DOCUMENT_ENCRYPTED'; passwordGiven: boolean }
   | { code: 'DOCUMENT_INVALID'; detail: string }
-  | { code: 'DOCUMENT_NO_TEXT'; pageCount: number; characterCount: number }
+  | {
+      code: 'DOCUMENT_NO_TEXT';
+      pageCount: number;
+      characterCount: number;
+      source: 'pdf' | 'text';
+    }
   | { code: 'DOCUMENT_TOO_LARGE'; limit: SizeLimit; maximum: number; actual?: number }
   | { code: 'PARSER_FAILED'; detail: string };
 
@@ -43,8 +48,8 @@ export function serializeError(error: unknown): SerializedError {
   if (error instanceof InvalidDocumentError)
     return { code: 'DOCUMENT_INVALID', detail: error.detail };
   if (error instanceof NoExtractableTextError) {
-    const { pageCount, characterCount } = error;
-    return { code: 'DOCUMENT_NO_TEXT', pageCount, characterCount };
+    const { pageCount, characterCount, source } = error;
+    return { code: 'DOCUMENT_NO_TEXT', pageCount, characterCount, source };
   }
   if (error instanceof DocumentTooLargeError) {
     const { limit, maximum, actual } = error;
@@ -62,7 +67,7 @@ export function deserializeError(error: SerializedError): Error {
     case 'DOCUMENT_INVALID':
       return new InvalidDocumentError(error.detail);
     case 'DOCUMENT_NO_TEXT':
-      return new NoExtractableTextError(error.pageCount, error.characterCount);
+      return new NoExtractableTextError(error.pageCount, error.characterCount, error.source);
     case 'DOCUMENT_TOO_LARGE':
       return new DocumentTooLargeError(error.limit, error.maximum, error.actual);
     case 'PARSER_FAILED':

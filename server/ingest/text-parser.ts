@@ -24,6 +24,6 @@ export function parseTextDocument(
   }
   const unified = decoded.replace(/\r\n?/gu, '\n');
   const text = normalizePageText(type === 'markdown' ? markdownToText(unified) : unified);
-  if (!/[\p{L}\p{N}]/u.test(text)) throw new NoExtractableTextError(1, 0);
+  if (!/[\p{L}\p{N}]/u.test(text)) throw new NoExtractableTextError(1, 0, 'text');
   return [{ pageNumber: 1, text }];
 }
