@@ -32,13 +32,24 @@ export const ExitCode = {
   unavailable: 3,
 } as const;
 
+/** Parses comma-separated WebSocket URLs, rejecting anything but ws:// and wss://. */
+function webSocketUrls(raw: string): string[] {
+  const urls = list(raw);
+  const invalid = urls.filter((url) => !/^wss?:\/\/[^/\s]/.test(url) || !URL.canParse(url));
+  if (urls.length === 0 || invalid.length > 0) {
+    const shown = invalid.map((url) => JSON.stringify(url)).join(', ') || 'an empty list';
+    throw new Error(`must be ws://host:port or wss://host:port URLs, and ${shown} is not`);
+  }
+  return urls;
+}
+
 const connectionSettings = {
   urls: {
     flag: 'url',
     env: 'STREAMCLUSTER_URL',
     help: 'WebSocket URL of a balancer or server; several comma-separated URLs form a failover pool.',
     default: ['ws://127.0.0.1:8080'],
-    parse: list,
+    parse: webSocketUrls,
   },
   token: {
     flag: 'token',
@@ -169,7 +180,9 @@ export async function askCommand(argv: string[]): Promise<number> {
   const help = usage('ask', '"QUESTION"', askSettings);
   const { flags, positionals } = parseArgs(argv, askSettings, ['help']);
   if (flags.has('help')) return print(help, ExitCode.ok);
-  if (positionals.length === 0) return print(`missing QUESTION\n\n${help}`, ExitCode.usage, true);
+  if (positionals.join('').trim() === '') {
+    return print(`missing QUESTION\n\n${help}`, ExitCode.usage, true);
+  }
   const config = resolveConfig(askSettings, flags);
   const client = connect(config);
   try {
@@ -202,7 +215,9 @@ export async function searchCommand(argv: string[]): Promise<number> {
   const help = usage('search', '"QUERY"', searchSettings);
   const { flags, positionals } = parseArgs(argv, searchSettings, ['help']);
   if (flags.has('help')) return print(help, ExitCode.ok);
-  if (positionals.length === 0) return print(`missing QUERY\n\n${help}`, ExitCode.usage, true);
+  if (positionals.join('').trim() === '') {
+    return print(`missing QUERY\n\n${help}`, ExitCode.usage, true);
+  }
   const config = resolveConfig(searchSettings, flags);
   const client = connect(config);
   try {

@@ -53,4 +53,19 @@ describe('streamcluster command failures', () => {
     assert.match(stderr, /^balancer: ENOENT: .*\/nonexistent\/balancer\.yaml'; check the path/m);
     assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
   });
+
+  it('rejects a URL that is not ws:// as bad usage', async () => {
+    const { code, stderr } = await run(['ask', '--url', 'notaurl', 'When?']);
+    assert.equal(code, 2);
+    assert.match(
+      stderr,
+      /--url must be ws:\/\/host:port or wss:\/\/host:port URLs, and "notaurl" is not$/m,
+    );
+  });
+
+  it('rejects an empty question as bad usage', async () => {
+    const { code, stderr } = await run(['ask', ' ']);
+    assert.equal(code, 2);
+    assert.match(stderr, /^missing QUESTION/);
+  });
 });

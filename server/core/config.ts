@@ -172,8 +172,14 @@ export function resolveConfig<S extends Settings>(
     try {
       config[key] = setting.parse(raw);
     } catch (error) {
-      const got = setting.secret ? 'the value is not shown' : `got ${JSON.stringify(raw)}`;
-      problems.push(`${source} ${(error as Error).message}, ${got}`);
+      const message = (error as Error).message;
+      const shown = JSON.stringify(raw);
+      // A message that already quotes the whole value needs no second copy of it.
+      if (!setting.secret && message.includes(shown)) problems.push(`${source} ${message}`);
+      else {
+        const got = setting.secret ? 'the value is not shown' : `got ${shown}`;
+        problems.push(`${source} ${message}, ${got}`);
+      }
     }
   }
   if (problems.length > 0) throw new ValidationError(problems);
