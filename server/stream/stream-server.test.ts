@@ -213,6 +213,22 @@ describe('stream server', () => {
     raw.close();
   });
 
+  it('rejects a document above the size limit by name', async () => {
+    const raw = await RawClient.connect(server.url);
+    raw.send({
+      type: 'ingest',
+      op: 'big',
+      name: 'huge.txt',
+      mediaType: 'text/plain',
+      size: 100 * 1024 * 1024,
+      sha256: 'b'.repeat(64),
+    });
+    const error = await raw.forOp('big', 'error');
+    assert.equal(error.code, 'DOCUMENT_TOO_LARGE');
+    assert.match(String(error.message), /^document is 104857600 bytes, .*--max-document-bytes/);
+    raw.close();
+  });
+
   it('rejects an upload whose SHA-256 does not match', async () => {
     const raw = await RawClient.connect(server.url);
     const data = Buffer.from('bytes whose hash the client got wrong');

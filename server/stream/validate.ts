@@ -2,7 +2,7 @@ import type { ClientMessage, DocumentMediaType } from './protocol.js';
 
 /** Why a client message was rejected: a stable code, the offending field and a sentence. */
 export interface MessageProblem {
-  code: 'INVALID_JSON' | 'INVALID_MESSAGE' | 'UNKNOWN_TYPE';
+  code: 'INVALID_JSON' | 'INVALID_MESSAGE' | 'UNKNOWN_TYPE' | 'DOCUMENT_TOO_LARGE';
   field?: string;
   message: string;
   /** The message's `op`, when it had a usable one, so the client can match the error. */
@@ -113,6 +113,23 @@ export function parseClientMessage(
         code: 'INVALID_MESSAGE',
         field: 'op',
         message: 'op must be 1 to 64 characters of letters, digits and ._:-',
+      },
+    };
+  }
+  const size = fields.size;
+  if (
+    fields.type === 'ingest' &&
+    Number.isInteger(size) &&
+    (size as number) > limits.maxDocumentBytes
+  ) {
+    return {
+      problem: {
+        code: 'DOCUMENT_TOO_LARGE',
+        field: 'size',
+        message:
+          `document is ${size as number} bytes, more than the ${limits.maxDocumentBytes} bytes ` +
+          'this server accepts (its --max-document-bytes); split the document or raise the limit',
+        op,
       },
     };
   }
