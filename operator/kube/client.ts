@@ -5,6 +5,11 @@ import {
   KubeConfig,
   KubernetesObjectApi,
 } from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+import { ValidationError } from '../../server/core/errors.js';
 
 /** The API clients the operator uses, all built from one kubeconfig. */
 export interface KubeClients {
@@ -23,10 +28,26 @@ export interface KubeClients {
  * Loads a kubeconfig: the given file, else `KUBECONFIG`, `~/.kube/config` or the in-cluster
  * service account, in the order client-node's loadFromDefault tries them.
  */
-export function loadKubeConfig(path?: string): KubeConfig {
+export function loadKubeConfig(path?: string, env: NodeJS.ProcessEnv = process.env): KubeConfig {
   const config = new KubeConfig();
-  if (path) config.loadFromFile(path);
-  else config.loadFromDefault();
+  if (path) {
+    config.loadFromFile(path);
+    return config;
+  }
+  // Without any of these, loadFromDefault falls back to http://localhost:8080, and every call
+  // then fails with a warning about TLS, so the operator would start and never work.
+  const home = env.HOME ?? homedir();
+  const found =
+    Boolean(env.KUBECONFIG) ||
+    existsSync(join(home, '.kube', 'config')) ||
+    Boolean(env.KUBERNETES_SERVICE_HOST);
+  if (!found) {
+    throw new ValidationError([
+      'no kubeconfig found: set --kubeconfig or KUBECONFIG, put one at ~/.kube/config, or run ' +
+        'the operator in a pod with a service account',
+    ]);
+  }
+  config.loadFromDefault();
   return config;
 }
 
