@@ -173,7 +173,7 @@ export const serverSettings = {
   maxConnections: {
     flag: 'max-connections',
     env: 'STREAMCLUSTER_MAX_CONNECTIONS',
-    help: 'Most open WebSocket connections.',
+    help: 'Maximum open WebSocket connections; further upgrades get 503.',
     default: 10_000,
     parse: integer(1),
   },

@@ -9,8 +9,10 @@ export class EncryptedDocumentError extends StreamClusterError {
     super(
       'DOCUMENT_ENCRYPTED',
       passwordGiven
-        ? 'password must open the encrypted PDF, got an incorrect one; supply the user password'
-        : 'PDF is encrypted; supply its user password in the password option',
+        ? 'password must open the encrypted PDF, got an incorrect one; send its user password ' +
+            '(--password on the command line, the password option in the client)'
+        : 'PDF is encrypted; send its user password (--password on the command line, the ' +
+            'password option in the client)',
       options,
     );
     this.passwordGiven = passwordGiven;
@@ -25,7 +27,8 @@ export class InvalidDocumentError extends StreamClusterError {
   constructor(detail: string, options?: { cause?: unknown }) {
     super(
       'DOCUMENT_INVALID',
-      `document must be a readable file, got one that is not: ${detail}`,
+      `document is damaged or not of its declared type (${detail}); check that the file is ` +
+        'complete, or open and save it again to repair it',
       options,
     );
     this.detail = detail;

@@ -32,7 +32,7 @@ export interface StreamServerOptions {
   maxPayloadBytes?: number;
   /** Negotiate permessage-deflate. Default false. */
   perMessageDeflate?: boolean;
-  /** Most open connections; further upgrades get 503. Default 10000. */
+  /** Maximum open connections; further upgrades get 503. Default 10000. */
   maxConnections?: number;
   /** Largest document accepted. Default 64 MiB. */
   maxDocumentBytes?: number;
