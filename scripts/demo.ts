@@ -35,7 +35,9 @@ const QUESTIONS = [
 const children: ChildProcess[] = [];
 
 function say(text: string): void {
-  process.stdout.write(`\n\x1b[1m== ${text}\x1b[0m\n`);
+  // Bold only on a terminal, so a log file or a pipe gets plain text.
+  const [bold, plain] = process.stdout.isTTY ? ['\x1b[1m', '\x1b[0m'] : ['', ''];
+  process.stdout.write(`\n${bold}== ${text}${plain}\n`);
 }
 
 async function freePort(): Promise<number> {
