@@ -182,7 +182,10 @@ describe('installation on a real API server', { skip: apiServerUnavailable() }, 
 
   it('denies what the operator does not need', async () => {
     const cases: [string[], string][] = [
-      [['get', 'secrets', '-A'], 'no'],
+      // Only the Secret a StreamCluster names, read by name for its server token.
+      [['get', 'secrets', '-n', APPS], 'yes'],
+      [['list', 'secrets', '-A'], 'no'],
+      [['watch', 'secrets', '-n', APPS], 'no'],
       [['update', 'streamclusters', '-n', APPS], 'no'],
       [['delete', 'streamclusters', '-n', APPS], 'no'],
       [['update', 'leases/other', '-n', OPERATOR_NAMESPACE], 'no'],
