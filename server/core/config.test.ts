@@ -62,4 +62,18 @@ describe('config', () => {
   it('rejects unknown flags', () => {
     assert.throws(() => parseArgs(['--nope'], settings), /unknown flag --nope/);
   });
+
+  it('lists invalid values beside an unknown flag', () => {
+    assert.throws(
+      () => parseArgs(['--port', '99999', '--nope', '1', '--mode', 'c'], settings),
+      (error: unknown) => {
+        assert.ok(error instanceof ValidationError);
+        assert.equal(error.problems.length, 3);
+        assert.match(error.problems[0]!, /^unknown flag --nope/);
+        assert.match(error.problems[1]!, /^--port /);
+        assert.match(error.problems[2]!, /^--mode /);
+        return true;
+      },
+    );
+  });
 });

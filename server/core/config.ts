@@ -133,7 +133,16 @@ export function parseArgs(
       problems.push(`flag --${name} needs a value`);
     }
   }
-  if (problems.length > 0) throw new ValidationError(problems);
+  if (problems.length > 0) {
+    // Report the values of the known flags too, so one run lists every problem on the line.
+    try {
+      resolveConfig(settings, flags, {});
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      problems.push(...error.problems);
+    }
+    throw new ValidationError(problems);
+  }
   return { flags, positionals };
 }
 
