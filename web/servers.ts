@@ -53,7 +53,8 @@ export function setUpServers(access: ServersAccess): () => void {
       status.className = 'status bad';
       return;
     }
-    if (!response.ok) throw new Error(`the balancer answered ${response.status}`);
+    if (!response.ok)
+      throw new Error(`reading the server list failed with HTTP ${response.status}`);
     const { panic, endpoints } = (await response.json()) as {
       panic: boolean;
       endpoints: EndpointState[];

@@ -39,7 +39,7 @@ export const DEFAULT_MAX_SAMPLE_AGE_MS = 30_000;
 
 /**
  * Returns the load figure the autoscaler scales on: the busier of the event loop and the worker
- * pools, because either one saturated slows the server's answers.
+ * pools, because either one saturated slows the server's responses.
  */
 export function utilizationOf(stats: ServerStats): number {
   return Math.max(stats.eventLoopUtilization, stats.workerUtilization);

@@ -14,7 +14,7 @@ import type { StatsTarget } from '../../operator/controller/stats.js';
 import { startOperator } from '../../operator/main.js';
 import { operatorSettings } from '../../operator/settings.js';
 import { waitUntil } from '../../operator/testing/wait.js';
-import { startTestCluster, type PortForward } from '../../test/cluster/cluster.js';
+import { startTestCluster } from '../../test/cluster/cluster.js';
 
 const clientCount = Number(process.argv[2] ?? 20);
 const NAME = 'bench';
@@ -57,12 +57,6 @@ async function answer(client: StreamClusterClient): Promise<string> {
 }
 
 const cluster = await startTestCluster({ nodes: 2 });
-const forwards = new Map<string, Promise<PortForward>>();
-const forward = (ip: string, port: number) => {
-  const key = `${ip}:${port}`;
-  if (!forwards.has(key)) forwards.set(key, cluster.forward(ip, port));
-  return forwards.get(key)!;
-};
 const kubectlJson = async (args: string[]) =>
   JSON.parse(await cluster.kubectl([...args, '-o', 'json'])) as any;
 const events = async (reason: string) =>
@@ -101,7 +95,7 @@ try {
       clients: createKubeClients(loadKubeConfig(cluster.kubeconfig)),
       logger: process.env.BENCH_LOG ? createLogger({ name: 'operator' }) : silentLogger,
       serverAddress: async (pod: StatsTarget) => {
-        const { port } = await forward(pod.ip, pod.port);
+        const { port } = await cluster.forward(pod.ip, pod.port);
         return { ...pod, ip: '127.0.0.1', port };
       },
       controller: { progressMs: 1000 },
@@ -118,7 +112,7 @@ try {
     '-l',
     `app.kubernetes.io/instance=${NAME},app.kubernetes.io/component=balancer`,
   ]);
-  const { port } = await forward(balancer.items[0].status.podIP, 8080);
+  const { port } = await cluster.forward(balancer.items[0].status.podIP, 8080);
   const open = async () => {
     const client = new StreamClusterClient({ urls: `ws://127.0.0.1:${port}` });
     await client.connect();
@@ -212,6 +206,5 @@ try {
   await operator.stop();
 } finally {
   for (const client of clients) client.close();
-  for (const pending of forwards.values()) await (await pending).close();
   await cluster.stop();
 }

@@ -23,11 +23,7 @@ import type { KubeResource } from '../../operator/kube/resources.js';
 import { startOperator } from '../../operator/main.js';
 import { operatorSettings } from '../../operator/settings.js';
 import { waitUntil } from '../../operator/testing/wait.js';
-import {
-  startTestCluster,
-  testClusterSupport,
-  type PortForward,
-} from '../../test/cluster/cluster.js';
+import { startTestCluster, testClusterSupport } from '../../test/cluster/cluster.js';
 
 const changes = Number(process.argv[2] ?? 20);
 const idleSeconds = Number(process.argv[3] ?? 180);
@@ -54,7 +50,6 @@ const sampleLoad = setInterval(() => loads.push(loadavg()[0]!), 5000);
 const started = performance.now();
 const cluster = await startTestCluster({ nodes: 2 });
 console.log(`test cluster up in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-const forwards = new Map<string, Promise<PortForward>>();
 try {
   await cluster.kubectl([
     'apply',
@@ -71,9 +66,7 @@ try {
 
   // Pod IPs live in the cluster's network namespace; /stats is read through forwarders.
   const fetchStats: StatsFetcher = async (target) => {
-    const key = `${target.ip}:${target.port}`;
-    if (!forwards.has(key)) forwards.set(key, cluster.forward(target.ip, target.port));
-    const forward = await forwards.get(key)!;
+    const forward = await cluster.forward(target.ip, target.port);
     return httpStatsFetcher()({ ...target, ip: '127.0.0.1', port: forward.port });
   };
   const metrics = new OperatorMetrics();
@@ -212,6 +205,5 @@ try {
   console.log(`idle reconciles by result: ${idleResults}; conditions: ${conditions}`);
 } finally {
   clearInterval(sampleLoad);
-  for (const forward of forwards.values()) await (await forward).close().catch(() => {});
   await cluster.stop({ keep: process.env.BENCH_KEEP === '1' });
 }

@@ -102,8 +102,8 @@ export class ReplicationTracker {
   }
 
   /**
-   * Returns the error for a write while the log is known to be unreachable, so that an ingest
-   * fails before parsing and embedding rather than after; undefined while it is reachable.
+   * Returns the error for a write while the log is known to be unreachable, or undefined while it
+   * is reachable. An ingest checks it first, so it fails before parsing and embedding.
    */
   unavailableForWrites(): LogUnavailableError | undefined {
     if (this.logError === undefined) return undefined;

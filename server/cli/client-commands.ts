@@ -37,8 +37,8 @@ function webSocketUrls(raw: string): string[] {
   const urls = list(raw);
   const invalid = urls.filter((url) => !/^wss?:\/\/[^/\s]/.test(url) || !URL.canParse(url));
   if (urls.length === 0 || invalid.length > 0) {
-    const shown = invalid.map((url) => JSON.stringify(url)).join(', ') || 'an empty list';
-    throw new Error(`must be ws://host:port or wss://host:port URLs, and ${shown} is not`);
+    const quoted = invalid.map((url) => JSON.stringify(url)).join(', ') || 'an empty list';
+    throw new Error(`must be ws://host:port or wss://host:port URLs, and ${quoted} is not`);
   }
   return urls;
 }

@@ -182,11 +182,11 @@ export function resolveConfig<S extends Settings>(
       config[key] = setting.parse(raw);
     } catch (error) {
       const message = (error as Error).message;
-      const shown = JSON.stringify(raw);
+      const quoted = JSON.stringify(raw);
       // A message that already quotes the whole value needs no second copy of it.
-      if (!setting.secret && message.includes(shown)) problems.push(`${source} ${message}`);
+      if (!setting.secret && message.includes(quoted)) problems.push(`${source} ${message}`);
       else {
-        const got = setting.secret ? 'the value is not shown' : `got ${shown}`;
+        const got = setting.secret ? 'the value is not shown' : `got ${quoted}`;
         problems.push(`${source} ${message}, ${got}`);
       }
     }

@@ -49,7 +49,10 @@ export interface TestCluster {
   kubectl(args: string[], options?: CommandOptions): Promise<string>;
   /** Runs a command inside the cluster's namespace, where pod addresses are reachable. */
   execInNamespace(argv: string[], options?: CommandOptions): Promise<string>;
-  /** Opens a host loopback port that forwards to host:port inside the namespace. */
+  /**
+   * Returns a host loopback port that forwards to host:port inside the namespace. The forwarder
+   * is opened on first use and shared by later calls until it is closed or the cluster stops.
+   */
   forward(host: string, port: number): Promise<PortForward>;
   /** Stops every process and removes the namespaces; keeps the folder when keep is true. */
   stop(options?: { keep?: boolean }): Promise<void>;
@@ -114,7 +117,8 @@ function createHandle(
   kubectlPath: string,
   apiServerUrl: string,
 ): TestCluster {
-  const forwards = new Set<PortForward>();
+  /** Forwarders by host:port, shared by every caller of forward(). */
+  const opened = new Map<string, Promise<PortForward>>();
   const command = async (
     file: string,
     argv: string[],
@@ -130,44 +134,57 @@ function createHandle(
     kubectl: (args, options) =>
       command(kubectlPath, ['--kubeconfig', kubeconfig, ...args], options),
     execInNamespace: (argv, options) => command('ip', ['netns', 'exec', netns, ...argv], options),
-    async forward(host, port) {
-      const socket = join(dir, 'run', `forward-${++counter}.sock`);
-      const inside = spawn(
-        'ip',
-        [
-          'netns',
-          'exec',
-          netns,
-          process.execPath,
-          '--import',
-          'tsx',
-          join(here, 'forward.ts'),
-          'unix-to-tcp',
-          socket,
-          host,
-          String(port),
-        ],
-        { stdio: 'ignore', cwd: join(here, '../..') },
-      );
-      await waitForFile(socket, inside);
-      const outside = await forwardTcpToUnix(socket);
-      const handle: PortForward = {
-        port: outside.port!,
-        async close() {
-          forwards.delete(handle);
-          await outside.close();
-          inside.kill();
-        },
-      };
-      forwards.add(handle);
-      return handle;
+    forward(host, port) {
+      const key = `${host}:${port}`;
+      const open = opened.get(key);
+      if (open) return open;
+      const pending = openForward(host, port, () => opened.delete(key));
+      opened.set(key, pending);
+      // A forwarder that failed to open is tried again by the next call.
+      pending.catch(() => opened.delete(key));
+      return pending;
     },
     async stop(stopOptions = {}) {
-      await Promise.all([...forwards].map((forward) => forward.close()));
+      const open = await Promise.all(
+        [...opened.values()].map((pending) => pending.catch(() => undefined)),
+      );
+      await Promise.all(open.map((forward) => forward?.close()));
       const args = stopOptions.keep === true ? ['--keep', dir] : [dir];
       await run('bash', [join(here, 'down.sh'), ...args], { timeout: 120_000 });
     },
   };
+
+  async function openForward(host: string, port: number, onClose: () => void) {
+    const socket = join(dir, 'run', `forward-${++counter}.sock`);
+    const inside = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        netns,
+        process.execPath,
+        '--import',
+        'tsx',
+        join(here, 'forward.ts'),
+        'unix-to-tcp',
+        socket,
+        host,
+        String(port),
+      ],
+      { stdio: 'ignore', cwd: join(here, '../..') },
+    );
+    await waitForFile(socket, inside);
+    const outside = await forwardTcpToUnix(socket);
+    const handle: PortForward = {
+      port: outside.port!,
+      async close() {
+        onClose();
+        await outside.close();
+        inside.kill();
+      },
+    };
+    return handle;
+  }
 }
 
 function runWithInput(file: string, argv: string[], options: CommandOptions): Promise<string> {

@@ -1,6 +1,6 @@
 // The `streamcluster` command as a user starts it: bin/streamcluster.js. Ctrl-C in a terminal
 // sends SIGINT to the whole foreground process group, and `kill -9 $!` reaches only the pid the
-// shell knows, so both must act on the server process itself.
+// shell started, so both must act on the server process itself.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';

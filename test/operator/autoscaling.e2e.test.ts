@@ -15,12 +15,7 @@ import type { StatsTarget } from '../../operator/controller/stats.js';
 import { startOperator, type OperatorHandle } from '../../operator/main.js';
 import { operatorSettings } from '../../operator/settings.js';
 import { waitUntil } from '../../operator/testing/wait.js';
-import {
-  startTestCluster,
-  testClusterSupport,
-  type PortForward,
-  type TestCluster,
-} from '../cluster/cluster.js';
+import { startTestCluster, testClusterSupport, type TestCluster } from '../cluster/cluster.js';
 
 const support = testClusterSupport();
 const skip = support.supported ? false : support.reason;
@@ -73,17 +68,11 @@ describe('autoscaling on the test cluster', { skip }, () => {
   let operator: OperatorHandle;
   let balancerUrl: string;
   let reference = '';
-  const forwards = new Map<string, Promise<PortForward>>();
   const clients: StreamClusterClient[] = [];
 
   const kubectlJson = async (args: string[]) =>
     JSON.parse(await cluster.kubectl([...args, '-o', 'json'])) as any;
   const stc = () => kubectlJson(['get', 'stc', NAME]);
-  const forward = (ip: string, port: number) => {
-    const key = `${ip}:${port}`;
-    if (!forwards.has(key)) forwards.set(key, cluster.forward(ip, port));
-    return forwards.get(key)!;
-  };
   const openClient = async () => {
     const client = new StreamClusterClient({
       urls: balancerUrl,
@@ -125,7 +114,7 @@ describe('autoscaling on the test cluster', { skip }, () => {
         logger: process.env.TEST_LOG ? createLogger({ name: 'operator' }) : silentLogger,
         // Pod IPs live in the cluster's namespace; the operator reaches them through forwarders.
         serverAddress: async (target: StatsTarget) => {
-          const { port } = await forward(target.ip, target.port);
+          const { port } = await cluster.forward(target.ip, target.port);
           return { ...target, ip: '127.0.0.1', port };
         },
         controller: { progressMs: 1000 },
@@ -136,7 +125,6 @@ describe('autoscaling on the test cluster', { skip }, () => {
   after(async () => {
     for (const client of clients) client.close();
     await operator?.stop();
-    for (const pending of forwards.values()) await (await pending).close();
     // TEST_KEEP_CLUSTER=1 keeps the folder with the pod logs for a failed run.
     await cluster?.stop({ keep: process.env.TEST_KEEP_CLUSTER === '1' });
   });
@@ -153,7 +141,7 @@ describe('autoscaling on the test cluster', { skip }, () => {
       `app.kubernetes.io/instance=${NAME},app.kubernetes.io/component=balancer`,
     ]);
     const ip = pods.items[0].status.podIP as string;
-    const { port } = await forward(ip, 8080);
+    const { port } = await cluster.forward(ip, 8080);
     balancerUrl = `ws://127.0.0.1:${port}`;
     const client = await openClient();
     await client.ingest(Buffer.from(DOCUMENT), { name: 'harbor.txt' });

@@ -57,7 +57,6 @@ const CHILD_KINDS = 'statefulset,deployment,service,configmap,pdb,role,rolebindi
 describe('operator on the test cluster', { skip }, () => {
   let cluster: Cluster;
   const operators: OperatorHandle[] = [];
-  const forwards = new Map<string, Promise<{ port: number; close(): Promise<void> }>>();
 
   const kubectlJson = async (args: string[]) =>
     JSON.parse(await cluster.kubectl([...args, '-o', 'json'])) as any;
@@ -77,12 +76,8 @@ describe('operator on the test cluster', { skip }, () => {
     );
   };
 
-  /** Opens (once) a host port that reaches a pod address inside the cluster's namespace. */
-  const forwardTo = async (ip: string, port: number) => {
-    const key = `${ip}:${port}`;
-    if (!forwards.has(key)) forwards.set(key, cluster.forward(ip, port));
-    return (await forwards.get(key)!).port;
-  };
+  /** Returns a host port that reaches a pod address inside the cluster's namespace. */
+  const forwardTo = async (ip: string, port: number) => (await cluster.forward(ip, port)).port;
 
   /** Reads /stats through a forwarder. */
   const fetchStats: StatsFetcher = async (target) => {
@@ -152,7 +147,6 @@ describe('operator on the test cluster', { skip }, () => {
 
   after(async () => {
     for (const handle of operators) await handle.stop();
-    for (const forward of forwards.values()) await (await forward).close();
     await cluster?.stop();
   });
 

@@ -66,7 +66,7 @@ export interface SharedLogServersOptions {
   tokenDelayMs: number;
 }
 
-/** Stream servers that share one embedded log and answer through a fake chat completions server. */
+/** Stream servers that share one embedded log and generate with a fake chat completions server. */
 export interface SharedLogServers {
   servers: TestServer[];
   chat: ChatServer;
